@@ -1,0 +1,78 @@
+# shiprail: the two commands are `make demo` and `make test`; both set up what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+BIN         := $(VENV)/bin
+DEMO_PORT   ?= 8000
+DEMO_DB     ?= .shiprail/demo.db
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help demo test test-app test-shiprail lint fmt image bench tools services clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock app/pyproject.toml shiprail/pyproject.toml
+	@command -v uv >/dev/null || python3 -m pip install -q uv
+	uv venv -q --allow-existing --python python3 $(VENV)
+	uv pip sync -q --python $(PY) requirements.lock
+	uv pip install -q --python $(PY) --no-deps -e app -e shiprail
+	@touch $@
+
+lock: ## re-resolve requirements.lock and app/requirements.lock from the pyproject files (uv)
+	uv pip compile -q --universal --python-version 3.11 --all-extras app/pyproject.toml shiprail/pyproject.toml -o requirements.lock
+	uv pip compile -q --universal --python-version 3.11 app/pyproject.toml -o app/requirements.lock
+
+tools: ## install the external tools pinned in tools.lock into .tools/ (idempotent)
+	scripts/install-tools.sh
+
+services: tools ## start Docker Engine and a private PostgreSQL on loopback
+	scripts/services.sh start
+
+demo: $(VENV)/.installed ## migrate a SQLite database and serve workorders on 127.0.0.1
+	@mkdir -p .shiprail
+	@WORKORDERS_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/workorders migrate
+	@token=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	 hash=$$(printf '%s' "$$token" | $(BIN)/workorders hash-token); \
+	 echo "workorders API:  http://127.0.0.1:$(DEMO_PORT)/api/v1/workorders" >&2; \
+	 echo "API docs:        http://127.0.0.1:$(DEMO_PORT)/docs" >&2; \
+	 echo "write token:     $$token   (this run only; only its SHA-256 is given to the service)" >&2; \
+	 WORKORDERS_DATABASE_URL=sqlite:///$(DEMO_DB) WORKORDERS_API_TOKEN_HASHES=$$hash \
+	 exec $(BIN)/workorders serve --host 127.0.0.1 --port $(DEMO_PORT)
+
+test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, container and engine tests
+	$(MAKE) lint
+	$(MAKE) test-app
+	$(MAKE) test-shiprail
+
+test-app: $(VENV)/.installed
+	set -a; source .cache/services.env; set +a; \
+	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q app/tests -p no:cacheprovider \
+	  --cov=workorders --cov-report=term --cov-fail-under=90 -rs
+
+test-shiprail: $(VENV)/.installed
+	set -a; source .cache/services.env; set +a; \
+	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rs
+
+lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check app shiprail bench
+	$(BIN)/ruff format --check app shiprail bench
+	$(BIN)/mypy app/src shiprail/src
+
+fmt: $(VENV)/.installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix app shiprail bench
+	$(BIN)/ruff format app shiprail bench
+
+image: $(VENV)/.installed ## build the workorders image (base from debootstrap when no registry)
+	scripts/services.sh start
+	$(BIN)/shiprail build image
+
+bench: $(VENV)/.installed services ## load-test list/create on SQLite and PostgreSQL (wrk)
+	set -a; source .cache/services.env; set +a; $(PY) bench/run.py
+
+clean: ## remove the venv, tools, caches and local state (keeps Docker images)
+	rm -rf $(VENV) .tools .cache build reports .shiprail/demo.db* .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

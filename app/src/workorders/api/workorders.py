@@ -1,0 +1,272 @@
+"""The work orders resource: create, read, list, update and status transitions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from workorders.api.deps import MetricsDep, SessionDep, WriterDep
+from workorders.errors import APIError
+from workorders.models import ALLOWED_TRANSITIONS, Category, Priority, Status, WorkOrder, utcnow
+from workorders.schemas import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    ErrorResponse,
+    TransitionRequest,
+    WorkOrderCreate,
+    WorkOrderPage,
+    WorkOrderPublic,
+    WorkOrderUpdate,
+    as_utc,
+)
+
+_ERRORS = {"model": ErrorResponse}
+router = APIRouter(
+    prefix="/api/v1/workorders",
+    tags=["workorders"],
+    responses={422: {**_ERRORS, "description": "Invalid input; details name each field"}},
+)
+WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {**_ERRORS, "description": "Missing or invalid bearer token"},
+    413: {**_ERRORS, "description": "Request body too large"},
+}
+WorkOrderId = Annotated[uuid.UUID, "the work order's id"]
+_ETAG_VALUE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def etag_for(order: WorkOrder) -> str:
+    return f'"{order.version}"'
+
+
+def _load(session: Session, workorder_id: uuid.UUID) -> WorkOrder:
+    order = session.get(WorkOrder, str(workorder_id))
+    if order is None:
+        raise APIError(
+            404,
+            "not_found",
+            f"work order {workorder_id} does not exist",
+            [{"field": "path.workorder_id", "problem": "no such work order"}],
+        )
+    return order
+
+
+def _check_if_match(if_match: str | None, order: WorkOrder, *, required: bool) -> None:
+    """Optimistic concurrency: the client must name the version it read (RFC 9110 If-Match)."""
+    if if_match is None:
+        if required:
+            raise APIError(
+                428,
+                "precondition_required",
+                "updates need an 'If-Match' header with the ETag from GET",
+                [{"field": "header.if-match", "problem": "missing"}],
+            )
+        return
+    candidates = [part for part in if_match.split(",") if part.strip()]
+    if any(part.strip() == "*" for part in candidates):
+        return
+    versions = {m.group(1) for m in map(_ETAG_VALUE.match, candidates) if m}
+    if str(order.version) not in {v.lstrip("0") or "0" for v in versions}:
+        raise APIError(
+            412,
+            "precondition_failed",
+            f"work order {order.id} has changed: current ETag is {etag_for(order)}; "
+            "GET it again and retry",
+            [{"field": "header.if-match", "problem": "stale or unknown version"}],
+            {"ETag": etag_for(order)},
+        )
+
+
+def _flush(session: Session, order: WorkOrder) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise APIError(
+            412,
+            "precondition_failed",
+            f"work order {order.id} was changed concurrently; GET it again and retry",
+            [{"field": "header.if-match", "problem": "stale version"}],
+        ) from None
+
+
+def _encode_cursor(order: WorkOrder) -> str:
+    raw = f"{as_utc(order.created_at).isoformat()}|{order.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, order_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+        return as_utc(datetime.fromisoformat(created)), str(uuid.UUID(order_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise APIError(
+            422,
+            "validation_error",
+            "invalid request: query.cursor: not a cursor returned by this API",
+            [{"field": "query.cursor", "problem": "not a cursor returned by this API"}],
+        ) from None
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WorkOrderPublic,
+    dependencies=[WriterDep],
+    responses=WRITE_ERRORS,
+    summary="Create a work order (needs a bearer token)",
+)
+def create_workorder(
+    payload: WorkOrderCreate,
+    session: SessionDep,
+    metrics: MetricsDep,
+    request: Request,
+    response: Response,
+) -> WorkOrder:
+    now = utcnow()
+    order = WorkOrder(
+        id=str(uuid.uuid4()),
+        status=Status.open,
+        created_at=now,
+        updated_at=now,
+        **payload.model_dump(),
+    )
+    session.add(order)
+    session.flush()
+    session.commit()
+    metrics.created.labels(order.category.value).inc()
+    response.headers["Location"] = str(request.url_for("get_workorder", workorder_id=order.id))
+    response.headers["ETag"] = etag_for(order)
+    return order
+
+
+@router.get(
+    "",
+    response_model=WorkOrderPage,
+    summary=f"List work orders, newest first (limit at most {MAX_PAGE_LIMIT})",
+)
+def list_workorders(
+    session: SessionDep,
+    status_filter: Annotated[Status | None, Query(alias="status")] = None,
+    category: Category | None = None,
+    priority: Priority | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT)] = DEFAULT_PAGE_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> WorkOrderPage:
+    query = select(WorkOrder)
+    if status_filter is not None:
+        query = query.where(WorkOrder.status == status_filter)
+    if category is not None:
+        query = query.where(WorkOrder.category == category)
+    if priority is not None:
+        query = query.where(WorkOrder.priority == priority)
+    if cursor is not None:
+        created_at, order_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                WorkOrder.created_at < created_at,
+                and_(WorkOrder.created_at == created_at, WorkOrder.id < order_id),
+            )
+        )
+    query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    items = [WorkOrderPublic.model_validate(row) for row in rows[:limit]]
+    return WorkOrderPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{workorder_id}",
+    response_model=WorkOrderPublic,
+    responses={404: {**_ERRORS, "description": "No such work order"}},
+    summary="Read one work order (the ETag header carries its version)",
+)
+def get_workorder(workorder_id: uuid.UUID, session: SessionDep, response: Response) -> WorkOrder:
+    order = _load(session, workorder_id)
+    response.headers["ETag"] = etag_for(order)
+    return order
+
+
+@router.patch(
+    "/{workorder_id}",
+    response_model=WorkOrderPublic,
+    dependencies=[WriterDep],
+    responses={
+        **WRITE_ERRORS,
+        404: {**_ERRORS, "description": "No such work order"},
+        412: {**_ERRORS, "description": "If-Match does not match the current version"},
+        428: {**_ERRORS, "description": "If-Match header missing"},
+    },
+    summary="Change fields of a work order (needs a bearer token and If-Match)",
+)
+def update_workorder(
+    workorder_id: uuid.UUID,
+    payload: WorkOrderUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> WorkOrder:
+    order = _load(session, workorder_id)
+    _check_if_match(if_match, order, required=True)
+    changes = payload.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None:
+            raise APIError(
+                422,
+                "validation_error",
+                f"invalid request: {field}: may not be null",
+                [{"field": field, "problem": "may not be null"}],
+            )
+        setattr(order, field, value)
+    if changes:
+        order.updated_at = utcnow()
+        _flush(session, order)
+    response.headers["ETag"] = etag_for(order)
+    return order
+
+
+@router.post(
+    "/{workorder_id}/transitions",
+    response_model=WorkOrderPublic,
+    dependencies=[WriterDep],
+    responses={
+        **WRITE_ERRORS,
+        404: {**_ERRORS, "description": "No such work order"},
+        409: {**_ERRORS, "description": "The status machine does not allow this move"},
+        412: {**_ERRORS, "description": "If-Match (optional) does not match"},
+    },
+    summary="Move a work order to another status (needs a bearer token)",
+)
+def transition_workorder(
+    workorder_id: uuid.UUID,
+    payload: TransitionRequest,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> WorkOrder:
+    order = _load(session, workorder_id)
+    _check_if_match(if_match, order, required=False)
+    allowed = ALLOWED_TRANSITIONS[order.status]
+    if payload.to not in allowed:
+        names = ", ".join(s.value for s in allowed) or "none (final status)"
+        raise APIError(
+            409,
+            "invalid_transition",
+            f"cannot move from {order.status.value} to {payload.to.value}; "
+            f"allowed from {order.status.value}: {names}",
+            [{"field": "to", "problem": f"allowed: {names}"}],
+        )
+    order.status = payload.to
+    order.updated_at = utcnow()
+    _flush(session, order)
+    response.headers["ETag"] = etag_for(order)
+    return order

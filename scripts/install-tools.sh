@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Install the external tools pinned in tools.lock (idempotent; prints what it does).
+#
+#   scripts/install-tools.sh            install everything
+#   scripts/install-tools.sh NAME...    install only these tools
+#
+# apt  packages: apt-get (needs root; skipped when already installed)
+# pypi packages: one venv per tool under .tools/py/<name>, binaries linked into .tools/bin
+# go   tools:    go install into .tools/bin, skipped when the pinned version's stamp exists
+# Downloads are cached by apt, uv (~/.cache/uv) and Go (the module cache).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+lock="$root/tools.lock"
+bin="$root/.tools/bin"
+pyroot="$root/.tools/py"
+stamps="$root/.tools/stamps"
+mkdir -p "$bin" "$pyroot" "$stamps"
+
+say() { printf 'install-tools: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+selected() {
+  local name=$1; shift
+  [ "${#only[@]}" -eq 0 ] && return 0
+  local n
+  for n in "${only[@]}"; do [ "$n" = "$name" ] && return 0; done
+  return 1
+}
+
+only=("$@")
+apt_missing=()
+pypi=()
+go=()
+while read -r name kind version source binary _need; do
+  case "$name" in ''|'#'*) continue ;; esac
+  selected "$name" || continue
+  case "$kind" in
+    apt)
+      if dpkg-query -W -f='${Status}' "$source" 2>/dev/null | grep -q 'install ok installed'; then
+        say "apt  $name: already installed ($(dpkg-query -W -f='${Version}' "$source"))"
+      else
+        apt_missing+=("$source")
+      fi ;;
+    pypi) pypi+=("$name $version $source $binary") ;;
+    go) go+=("$name $version $source $binary") ;;
+    *) die "tools.lock: unknown kind '$kind' for $name" ;;
+  esac
+done < <(sed -e 's/#.*//' "$lock")
+
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${apt_missing[*]} (run: sudo $0)"
+  say "apt  installing ${apt_missing[*]}"
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  say "apt  installed ${apt_missing[*]}"
+fi
+
+if [ "${#pypi[@]}" -gt 0 ]; then
+  command -v uv >/dev/null || python3 -m pip install -q uv
+  for entry in "${pypi[@]}"; do
+    read -r name version source binary <<<"$entry"
+    venv="$pyroot/$name"
+    stamp="$stamps/pypi-$name-$version"
+    if [ -f "$stamp" ] && [ -x "$venv/bin/$binary" ]; then
+      say "pypi $name $version: already installed"
+    else
+      say "pypi $name $version: installing into .tools/py/$name"
+      rm -rf "$venv"
+      uv venv -q --python python3 "$venv"
+      uv pip install -q --python "$venv/bin/python" "$source==$version"
+      touch "$stamp"
+    fi
+    ln -sf "$venv/bin/$binary" "$bin/$binary"
+  done
+fi
+
+if [ "${#go[@]}" -gt 0 ]; then
+  command -v go >/dev/null || die "go is needed to build ${go[*]%% *} (apt-get install -y golang)"
+  for entry in "${go[@]}"; do
+    read -r name version source binary <<<"$entry"
+    stamp="$stamps/go-$name-$version"
+    if [ -f "$stamp" ] && [ -x "$bin/$binary" ]; then
+      say "go   $name $version: already installed"
+    else
+      say "go   $name $version: building $source@$version (a few minutes the first time)"
+      GOBIN="$bin" GOFLAGS=-mod=mod go install "$source@$version"
+      touch "$stamp"
+    fi
+  done
+fi
+say "done; tools are in .tools/bin (shiprail doctor checks them)"

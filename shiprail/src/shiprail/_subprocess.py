@@ -1,0 +1,80 @@
+"""The one place an external tool is run.
+
+Tools are looked up in the project-local ``.tools/bin`` first, then on ``PATH``. Every run has
+a finite timeout; a missing binary becomes :class:`ToolMissing` (exit 3) naming the install
+command, a timeout becomes :class:`ToolCrashed`. Output is captured, never echoed, because
+tools such as secret scanners print what they find.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess  # nosec B404 - this module is the audited boundary for running tools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shiprail.errors import ToolCrashed, ToolMissing
+from shiprail.paths import tools_bin
+
+#: Default time limit for one tool run, in seconds.
+DEFAULT_TIMEOUT_SECONDS = 600.0
+INSTALL_HINT = "make tools"
+
+
+@dataclass(frozen=True)
+class Completed:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def which(name: str) -> str | None:
+    """Path of ``name`` in the project bin directory or on PATH, else None."""
+    local = tools_bin() / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    install_hint: str = INSTALL_HINT,
+    ok_codes: Sequence[int] | None = (0,),
+) -> Completed:
+    """Run a tool and return its output; ``ok_codes=None`` accepts any exit code."""
+    executable = which(args[0])
+    if executable is None:
+        raise ToolMissing(args[0], install_hint)
+    full_env = {**os.environ, **(env or {})}
+    try:
+        proc = subprocess.run(  # noqa: S603 - argument list, never a shell  # nosec B603
+            [executable, *args[1:]],
+            cwd=cwd,
+            env=full_env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolCrashed(f"'{args[0]}' did not finish within {timeout:.0f}s") from exc
+    except OSError as exc:
+        raise ToolCrashed(f"'{args[0]}' could not be started: {exc.strerror}") from exc
+    result = Completed(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+    if ok_codes is not None and proc.returncode not in ok_codes:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise ToolCrashed(
+            f"'{args[0]}' exited with {proc.returncode}: " + " / ".join(tail)
+            if tail
+            else f"'{args[0]}' exited with {proc.returncode}"
+        )
+    return result

@@ -1,0 +1,111 @@
+"""The ``shiprail`` command line: parse, call one function, map errors to exit codes.
+
+Heavy imports happen inside commands so ``shiprail --help`` starts fast. Every option can
+also come from ``SHIPRAIL_<OPTION>``. Human output goes to stderr, machine output to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from shiprail import __version__
+from shiprail.errors import EXIT_TOOL, ShiprailError
+
+app = typer.Typer(
+    name="shiprail",
+    help="Take a Python web service from commit to production, securely.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+    add_completion=False,
+)
+T = TypeVar("T")
+
+
+def report(func: Callable[[], T]) -> T:
+    """Run a command body, turning ShiprailError into its message and exit code."""
+    try:
+        return func()
+    except ShiprailError as exc:
+        typer.echo(f"shiprail: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shiprail {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """shiprail: security gates, hermetic builds, safe releases and monitoring in one engine."""
+
+
+@app.command()
+def doctor(
+    as_json: Annotated[
+        bool, typer.Option("--json", envvar="SHIPRAIL_JSON", help="Machine-readable output.")
+    ] = False,
+) -> None:
+    """List every external tool and service with the version found and pinned (exit 3 when a
+    required one is missing)."""
+    from shiprail.tools import doctor as run_doctor
+    from shiprail.tools import load_lock
+
+    statuses = report(lambda: run_doctor(load_lock()))
+    missing = [s for s in statuses if s.tool.required and not s.ok]
+    if as_json:
+        rows = [
+            {
+                "name": s.tool.name,
+                "kind": s.tool.kind,
+                "pinned": s.tool.version,
+                "found": s.found,
+                "path": s.path,
+                "required": s.tool.required,
+                "ok": s.ok,
+                "install": s.tool.install_command(),
+            }
+            for s in statuses
+        ]
+        typer.echo(json.dumps({"tools": rows, "ok": not missing}, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="shiprail doctor")
+        for column in ("tool", "need", "pinned", "found", "status / install with"):
+            table.add_column(column)
+        for s in statuses:
+            if s.ok:
+                state = "[green]ok[/green]"
+            elif s.found is None:
+                state = f"[red]missing[/red]: {s.tool.install_command()}"
+            else:
+                state = f"[yellow]version differs[/yellow]: {s.tool.install_command()}"
+            need = "required" if s.tool.required else "optional"
+            table.add_row(s.tool.name, need, s.tool.version, s.found or "-", state)
+        Console(stderr=True, width=160).print(table)
+    if missing:
+        names = ", ".join(s.tool.name for s in missing)
+        typer.echo(f"shiprail: {len(missing)} required tool(s) missing or wrong: {names}", err=True)
+        raise typer.Exit(EXIT_TOOL)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("shiprail: interrupted", err=True)
+        sys.exit(130)

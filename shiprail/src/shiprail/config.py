@@ -1,0 +1,97 @@
+"""``shiprail.yaml``: the platform configuration, validated with pydantic v2.
+
+Each subsystem owns its section model (``scan``, ``environments``, ...); this module loads the
+file and turns validation errors into :class:`ConfigError` with the file and line of the
+offending key, so users fix the right place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shiprail.errors import ConfigError
+
+CONFIG_FILE = "shiprail.yaml"
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceConfig(StrictModel):
+    name: str = "workorders"
+    path: str = Field(default="app", description="Directory of the service's Python project")
+    dockerfile: str = "app/Dockerfile"
+    image: str = Field(default="workorders", description="Image repository name")
+
+
+class ShiprailConfig(StrictModel):
+    version: int = 1
+    service: ServiceConfig = ServiceConfig()
+
+
+def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest YAML node on ``location`` that exists."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, _ in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = (key or match).start_mark.line + 1
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def parse_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML safely, reporting syntax errors with their line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(f"invalid YAML: {exc.problem}", path=path, line=line) from None
+    return data, node
+
+
+def validate(model: type[BaseModel], data: Any, node: yaml.Node | None, path: str) -> Any:
+    """Validate ``data`` against ``model``; the first error becomes a ConfigError with a line."""
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        location = tuple(first["loc"])
+        dotted = ".".join(str(part) for part in location) or "(top level)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        raise ConfigError(
+            f"{dotted}: {message}{more}", path=path, line=_line_of(node, location)
+        ) from None
+
+
+def load_config(path: Path | None = None) -> ShiprailConfig:
+    """Load shiprail.yaml; a missing file means the defaults (the embedded default)."""
+    from shiprail.paths import repo_root
+
+    path = path or repo_root() / CONFIG_FILE
+    if not path.exists():
+        return ShiprailConfig()
+    data, node = parse_yaml(path.read_text(), path.name)
+    config: ShiprailConfig = validate(ShiprailConfig, data, node, path.name)
+    return config

@@ -1,0 +1,123 @@
+"""``tools.lock``: the pinned external tools, and ``shiprail doctor`` which checks them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from shiprail import _subprocess
+from shiprail.errors import ConfigError, ShiprailError
+from shiprail.paths import repo_root
+
+KINDS = ("apt", "pypi", "go")
+NEEDS = ("required", "optional")
+_VERSION = re.compile(r"v?(\d+(?:\.\d+)+)")
+
+#: How to ask a binary for its version when ``--version`` is not the way.
+VERSION_ARGS: dict[str, tuple[str, ...]] = {
+    "dockerd": ("--version",),
+    "helm": ("version", "--short"),
+    "opa": ("version",),
+    "gitleaks": ("version",),
+    "pg_ctlcluster": ("--version",),
+    "wrk": ("-v",),
+    "nginx": ("-v",),
+    "debootstrap": ("--version",),
+    "kubernetes-validate": ("--version",),
+}
+#: Binaries whose version is best read from the Debian package (they print none themselves).
+DPKG_VERSION = {"pg_ctlcluster": "postgresql", "debootstrap": "debootstrap"}
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    kind: str
+    version: str
+    source: str
+    binary: str
+    required: bool
+
+    def install_command(self) -> str:
+        """The exact command that installs this tool, for a human to paste."""
+        if self.kind == "apt":
+            return f"apt-get install -y {self.source}"
+        if self.kind == "pypi":
+            return f"scripts/install-tools.sh {self.name}   # uv pip install {self.source}=={self.version}"
+        return f"GOBIN=$PWD/.tools/bin go install {self.source}@{self.version}"
+
+
+@dataclass(frozen=True)
+class ToolStatus:
+    tool: Tool
+    found: str | None  # the version found, None when missing
+    path: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.found is not None and version_matches(self.found, self.tool.version)
+
+
+def version_matches(found: str, pinned: str) -> bool:
+    """True when the found version starts with the pinned one (``15.18`` matches ``15``)."""
+    found_parts = found.lstrip("v").split(".")
+    pinned_parts = pinned.lstrip("v").split(".")
+    return found_parts[: len(pinned_parts)] == pinned_parts
+
+
+def load_lock(path: Path | None = None) -> list[Tool]:
+    """Parse tools.lock; a malformed line is a ConfigError naming the line."""
+    path = path or repo_root() / "tools.lock"
+    if not path.is_file():
+        raise ConfigError("tools.lock not found", path=str(path), hint="run from the repository")
+    tools = []
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        if len(fields) != 6:
+            raise ConfigError(
+                f"expected 6 fields (name kind version source binary need), found {len(fields)}",
+                path=path.name,
+                line=number,
+            )
+        name, kind, version, source, binary, need = fields
+        if kind not in KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(KINDS)}", path=path.name, line=number)
+        if need not in NEEDS:
+            raise ConfigError(f"need must be one of {', '.join(NEEDS)}", path=path.name, line=number)
+        tools.append(Tool(name, kind, version, source, binary, need == "required"))
+    return tools
+
+
+def _dpkg_version(package: str) -> str | None:
+    try:
+        result = _subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package], timeout=20, ok_codes=None
+        )
+    except ShiprailError:
+        return None
+    match = re.match(r"(\d+(?:\.\d+)*)", result.stdout.split(":", 1)[-1])
+    return match.group(1) if result.returncode == 0 and match else None
+
+
+def probe(tool: Tool) -> ToolStatus:
+    """Find the tool's binary and read its version."""
+    path = _subprocess.which(tool.binary)
+    if path is None:
+        return ToolStatus(tool, None, None)
+    if tool.binary in DPKG_VERSION:
+        return ToolStatus(tool, _dpkg_version(DPKG_VERSION[tool.binary]) or "unknown", path)
+    args = VERSION_ARGS.get(tool.binary, ("--version",))
+    try:
+        result = _subprocess.run([tool.binary, *args], timeout=60, ok_codes=None)
+    except ShiprailError:
+        return ToolStatus(tool, "unknown", path)
+    match = _VERSION.search(result.stdout + "\n" + result.stderr)
+    return ToolStatus(tool, match.group(1) if match else "unknown", path)
+
+
+def doctor(tools: list[Tool]) -> list[ToolStatus]:
+    return [probe(tool) for tool in tools]
