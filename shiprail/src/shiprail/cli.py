@@ -102,6 +102,14 @@ def doctor(
         raise typer.Exit(EXIT_TOOL)
 
 
+# Each subsystem adds its commands in its own block below (keep blocks in this order):
+# --- build commands ---
+# --- scan commands ---
+# --- deploy commands ---
+# --- observe commands ---
+# --- kubernetes commands ---
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

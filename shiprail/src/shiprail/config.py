@@ -34,6 +34,7 @@ class ServiceConfig(StrictModel):
 class ShiprailConfig(StrictModel):
     version: int = 1
     service: ServiceConfig = ServiceConfig()
+    # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

@@ -1,0 +1,1 @@
+"""Security gates: run the scanners, normalise to SARIF, decide."""

@@ -1,0 +1,1 @@
+"""One module per scanner, each implementing :class:`shiprail.scan.scanners.interface.Scanner`."""
