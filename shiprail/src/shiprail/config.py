@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
 
 CONFIG_FILE = "shiprail.yaml"
@@ -35,6 +36,7 @@ class ShiprailConfig(StrictModel):
     version: int = 1
     service: ServiceConfig = ServiceConfig()
     # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
+    environments: Environments = Field(default_factory=default_environments)
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

@@ -1,0 +1,203 @@
+"""The ``environments:`` section of ``shiprail.yaml`` and where deploy keeps its state.
+
+Without a ``shiprail.yaml`` (the embedded default) there are three environments on the local
+Docker Engine: dev (no approval), stage and prod (promotion needs an approval), each behind
+its own edge proxy on a loopback HTTPS port.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_MEMORY = re.compile(r"^(\d+)([kmg]?)b?$", re.I)
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors, as in ``shiprail.config`` (kept here to avoid an import cycle)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthCheck(StrictModel):
+    """How the container health check probes a replica, and how long deploy waits for it."""
+
+    path: str = "/ready"
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    interval_seconds: float = Field(default=1.0, gt=0)
+
+
+class SmokeCheck(StrictModel):
+    """One request sent to every replica of the new colour before any traffic reaches it."""
+
+    path: str
+    method: Literal["GET", "HEAD"] = "GET"
+    status: int = 200
+    contains: str | None = Field(default=None, description="text the body must contain")
+    max_latency_ms: int = Field(default=1000, gt=0)
+
+
+class SecretRef(StrictModel):
+    """A secret read at deploy time from a file or an environment variable (exactly one).
+
+    It is mounted read-only as ``/run/secrets/<name>`` in the container; it never enters an
+    image, an environment variable, the ledger or the output.
+    """
+
+    file: str | None = None
+    env: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("a secret needs exactly one of 'file' or 'env'")
+        return self
+
+
+class WatchConfig(StrictModel):
+    """The post-switch watch: how long, how often, and the limits that trigger a rollback."""
+
+    window_seconds: float = Field(default=20.0, ge=0)
+    interval_seconds: float = Field(default=2.0, gt=0)
+    max_error_ratio: float = Field(default=0.05, ge=0, le=1)
+    max_p95_seconds: float = Field(default=0.5, gt=0)
+    min_requests: int = Field(default=20, ge=0)
+
+
+class TlsConfig(StrictModel):
+    """Certificate files; when both are absent a local CA (``.shiprail/edge/ca``) issues one."""
+
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("set both 'cert_file' and 'key_file', or neither (local CA)")
+        return self
+
+
+class BasicAuth(StrictModel):
+    """HTTP basic auth at the edge; ``htpasswd_file`` as made by ``openssl passwd -apr1``.
+
+    With ``generate: true`` a missing file is created with user ``admin`` and a random
+    password stored beside it (``<file>.password``, mode 0600) — for the demo only.
+    """
+
+    htpasswd_file: str
+    generate: bool = False
+
+
+class EdgeConfig(StrictModel):
+    """The edge proxy in front of the environment: TLS on ``port`` only (port 80 is closed)."""
+
+    router: Literal["nginx", "traefik"] = "nginx"
+    hostname: str = "localhost"
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    tls: TlsConfig = TlsConfig()
+    basic_auth: BasicAuth | None = None
+    traefik_dynamic_dir: str = Field(
+        default="compose/traefik/dynamic",
+        description="where the traefik router writes its file-provider configuration",
+    )
+
+
+class EnvironmentConfig(StrictModel):
+    target: str = Field(default="local", description="'local' or ssh://user@host")
+    replicas: int = Field(default=2, ge=1, le=20)
+    cpus: float = Field(default=1.0, gt=0)
+    memory: str = "256m"
+    env: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    edge: EdgeConfig = EdgeConfig()
+    health: HealthCheck = HealthCheck()
+    smoke: list[SmokeCheck] = Field(
+        default_factory=lambda: [SmokeCheck(path="/health"), SmokeCheck(path="/ready")]
+    )
+    strategy: Literal["blue-green"] = "blue-green"
+    requires_approval: bool = False
+    drain_seconds: float = Field(default=3.0, ge=0)
+    keep_releases: int = Field(default=3, ge=1, description="releases kept for instant rollback")
+    watch: WatchConfig = WatchConfig()
+    network: str | None = Field(default=None, description="default backend-<environment>")
+    container_port: int = 8000
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        if value != "local" and not value.startswith(("ssh://", "unix://", "tcp://")):
+            raise ValueError("target must be 'local', ssh://user@host, unix:// or tcp://")
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.match(value.strip()):
+            raise ValueError("memory must look like 256m, 1g or 500000k")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: dict[str, SecretRef]) -> dict[str, SecretRef]:
+        for name in value:
+            if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name) or name in {".", ".."}:
+                raise ValueError(f"secret name '{name}' must be a plain file name")
+        return value
+
+    @property
+    def memory_bytes(self) -> int:
+        match = _MEMORY.match(self.memory.strip())
+        assert match is not None
+        factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+        return int(match.group(1)) * factor
+
+    def network_name(self, environment: str) -> str:
+        return self.network or f"backend-{environment}"
+
+
+def default_environments() -> dict[str, EnvironmentConfig]:
+    """The embedded default: dev, stage and prod on the local engine, approvals for stage/prod."""
+
+    def edge(name: str, port: int) -> EdgeConfig:
+        return EdgeConfig(hostname=f"{name}.localhost", port=port)
+
+    return {
+        "dev": EnvironmentConfig(edge=edge("dev", 8443), env={"WORKORDERS_ENV": "dev"}),
+        "stage": EnvironmentConfig(
+            edge=edge("stage", 8444), env={"WORKORDERS_ENV": "stage"}, requires_approval=True
+        ),
+        "prod": EnvironmentConfig(
+            edge=edge("prod", 8445), env={"WORKORDERS_ENV": "prod"}, requires_approval=True
+        ),
+    }
+
+
+def check_environment_names(value: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+    for name in value:
+        if not _NAME.match(name):
+            raise ValueError(f"environment name '{name}' must match [a-z][a-z0-9-]*")
+    return value
+
+
+Environments = Annotated[dict[str, EnvironmentConfig], AfterValidator(check_environment_names)]
+
+
+def state_dir() -> Path:
+    """Where deploy keeps generated proxy config, certificates and secrets (``.shiprail/``)."""
+    from shiprail.paths import repo_root
+
+    if env := os.environ.get("SHIPRAIL_STATE_DIR"):
+        return Path(env)
+    return repo_root() / ".shiprail"
+
+
+def default_database_url() -> str:
+    if url := os.environ.get("SHIPRAIL_DATABASE_URL"):
+        return url
+    return f"sqlite:///{state_dir() / 'state.db'}"
