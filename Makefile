@@ -17,7 +17,7 @@ help: ## list the targets
 
 $(VENV)/.installed: requirements.lock app/pyproject.toml shiprail/pyproject.toml
 	@command -v uv >/dev/null || python3 -m pip install -q uv
-	uv venv -q --allow-existing --python python3 $(VENV)
+	uv venv -q --seed --allow-existing --python python3 $(VENV)
 	uv pip sync -q --python $(PY) requirements.lock
 	uv pip install -q --python $(PY) --no-deps -e app -e shiprail
 	@touch $@

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import getpass
+import hashlib
 import sys
 
 from workorders.settings import SettingsError, load_settings
@@ -18,7 +18,9 @@ def _migrate(args: argparse.Namespace) -> int:
         migrate.downgrade(settings.database_url, args.downgrade)
     else:
         migrate.upgrade(settings.database_url, args.revision)
-    print(f"database at revision {migrate.current_revision(settings.database_url)}", file=sys.stderr)
+    print(
+        f"database at revision {migrate.current_revision(settings.database_url)}", file=sys.stderr
+    )
     return 0
 
 

@@ -59,7 +59,7 @@ def database_is_reachable(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         return False
     return True
 

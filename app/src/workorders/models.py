@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from workorders.db import Base
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     plumbing = "plumbing"
     electrical = "electrical"
     hvac = "hvac"
@@ -20,14 +20,14 @@ class Category(str, enum.Enum):
     general = "general"
 
 
-class Priority(str, enum.Enum):
+class Priority(enum.StrEnum):
     low = "low"
     normal = "normal"
     high = "high"
     urgent = "urgent"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     open = "open"
     scheduled = "scheduled"
     in_progress = "in_progress"

@@ -90,9 +90,7 @@ class Settings(BaseSettings):
                 "(such as 'changeme'): generate a random token"
             )
         if _PLACEHOLDER_IN_URL.search(self.database_url):
-            problems.append(
-                "WORKORDERS_DATABASE_URL uses a placeholder password: set a real one"
-            )
+            problems.append("WORKORDERS_DATABASE_URL uses a placeholder password: set a real one")
         if problems:
             raise ValueError(f"refusing to start in {self.env}: " + "; ".join(problems))
         return self

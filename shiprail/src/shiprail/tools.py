@@ -44,7 +44,7 @@ class Tool:
         if self.kind == "apt":
             return f"apt-get install -y {self.source}"
         if self.kind == "pypi":
-            return f"scripts/install-tools.sh {self.name}   # uv pip install {self.source}=={self.version}"
+            return f"scripts/install-tools.sh {self.name}  # {self.source}=={self.version}"
         return f"GOBIN=$PWD/.tools/bin go install {self.source}@{self.version}"
 
 
@@ -85,9 +85,13 @@ def load_lock(path: Path | None = None) -> list[Tool]:
             )
         name, kind, version, source, binary, need = fields
         if kind not in KINDS:
-            raise ConfigError(f"kind must be one of {', '.join(KINDS)}", path=path.name, line=number)
+            raise ConfigError(
+                f"kind must be one of {', '.join(KINDS)}", path=path.name, line=number
+            )
         if need not in NEEDS:
-            raise ConfigError(f"need must be one of {', '.join(NEEDS)}", path=path.name, line=number)
+            raise ConfigError(
+                f"need must be one of {', '.join(NEEDS)}", path=path.name, line=number
+            )
         tools.append(Tool(name, kind, version, source, binary, need == "required"))
     return tools
 
