@@ -165,6 +165,58 @@ def build_image_command(
 # --- scan commands ---
 # --- deploy commands ---
 # --- observe commands ---
+slo_app = typer.Typer(help="Service level objectives as code: rules and reports.")
+app.add_typer(slo_app, name="slo")
+SloDirOption = Annotated[
+    str | None, typer.Option(envvar="SHIPRAIL_SLO_DIR", help="SLO specs directory.")
+]
+
+
+@slo_app.command("generate")
+def slo_generate(
+    slo_dir: SloDirOption = None,
+    rules_file: Annotated[
+        str | None, typer.Option(envvar="SHIPRAIL_RULES_FILE", help="Rules file to write.")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", envvar="SHIPRAIL_CHECK", help="Write nothing; exit 1 if the file is stale."
+        ),
+    ] = False,
+) -> None:
+    """Write Prometheus recording rules and multi-window burn-rate alerts from the SLO specs."""
+    from shiprail.observe.slo import GenerateResult, generate_from_config
+
+    def run() -> GenerateResult:
+        return generate_from_config(slo_dir, rules_file, check=check)
+
+    result = report(run)
+    state = "is up to date" if check else ("written" if result.changed else "unchanged")
+    typer.echo(f"slo: {result.path} {state} ({', '.join(result.slos)})", err=True)
+
+
+@slo_app.command("report")
+def slo_report(
+    prometheus_url: Annotated[
+        str | None, typer.Option(envvar="SHIPRAIL_PROMETHEUS_URL", help="Prometheus base URL.")
+    ] = None,
+    slo_dir: SloDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+) -> None:
+    """Print each SLO's compliance and remaining error budget, read from Prometheus."""
+    from shiprail.observe.slo_report import SLOStatus, print_table, report_from_config
+
+    def run() -> list[SLOStatus]:
+        return report_from_config(prometheus_url, slo_dir)
+
+    rows = report(run)
+    if as_json:
+        typer.echo(json.dumps({"slos": [row.as_dict() for row in rows]}, indent=2))
+    else:
+        print_table(rows)
+
+
 # --- kubernetes commands ---
 
 

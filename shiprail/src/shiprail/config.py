@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
+from shiprail.observe.settings import MonitoringConfig
 
 CONFIG_FILE = "shiprail.yaml"
 
@@ -37,6 +38,7 @@ class ShiprailConfig(StrictModel):
     service: ServiceConfig = ServiceConfig()
     # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
     environments: Environments = Field(default_factory=default_environments)
+    monitoring: MonitoringConfig = MonitoringConfig()
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:
@@ -51,7 +53,9 @@ def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | N
                 break
             line = (key or match).start_mark.line + 1
             node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -1,0 +1,27 @@
+"""The ``monitoring:`` section of ``shiprail.yaml``: where Prometheus is and where SLOs live.
+
+``prometheus_url`` unset (the default) means no Prometheus: the release watch then judges a
+release by scraping its own ``/metrics``; set it and the watch, ``shiprail slo report`` and the
+dashboards checks use PromQL against that server.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MonitoringConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prometheus_url: str | None = Field(
+        default=None, description="Prometheus base URL, e.g. http://127.0.0.1:9090"
+    )
+    slo_dir: str = Field(default="monitoring/slo", description="SLO specs (*.yaml)")
+    rules_file: str = Field(
+        default="monitoring/prometheus/slo-rules.yaml",
+        description="where `shiprail slo generate` writes the rules",
+    )
+    targets_dir: str = Field(
+        default=".shiprail/monitoring/targets",
+        description="file_sd targets files, one per environment, rewritten at every switch",
+    )
