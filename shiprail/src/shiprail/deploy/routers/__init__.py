@@ -1,0 +1,1 @@
+"""The edge proxy the engine switches (``interface.py`` + one module per proxy)."""

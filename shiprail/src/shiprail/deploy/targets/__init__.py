@@ -1,0 +1,1 @@
+"""Where release containers run (``interface.py`` + one module per target)."""

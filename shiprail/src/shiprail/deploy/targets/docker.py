@@ -1,0 +1,385 @@
+"""Release containers on a Docker Engine: the local socket or a remote engine over ``ssh://``.
+
+Every replica is started hardened: the image's non-root user (root is refused), a read-only
+root filesystem with a tmpfs on /tmp, ``no-new-privileges``, every capability dropped, memory,
+CPU and process limits, a restart policy, a health check, the environment's private network,
+and its port published on 127.0.0.1 only (for smoke checks and metrics). Secrets go into a
+per-release volume through the Docker archive API and are mounted read-only: they never touch
+the image, the host disk, an environment variable or a log.
+
+Docker SDK errors are translated into the shiprail error tree here.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from typing import Any
+
+from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
+from shiprail.errors import DeployFailed, ToolCrashed, ToolMissing, UsageError
+
+LABEL = "io.shiprail"
+LABEL_ENV = f"{LABEL}.environment"
+LABEL_RELEASE = f"{LABEL}.release"
+LABEL_COLOUR = f"{LABEL}.colour"
+LABEL_ROLE = f"{LABEL}.role"
+#: How often wait_healthy looks at the containers.
+POLL_SECONDS = 0.5
+#: One-off pre-start commands (migrations) must finish within this time.
+PRE_START_TIMEOUT_SECONDS = 300
+SECRETS_DIR = "/run/secrets"
+TMPFS = {"/tmp": "rw,noexec,nosuid,nodev,size=64m"}  # noqa: S108 - a private tmpfs
+PIDS_LIMIT = 256
+_NS = 1_000_000_000
+
+
+def connect(target: str) -> Any:
+    """A Docker client for ``local`` (the socket, or DOCKER_HOST) or an ``ssh://`` URL."""
+    from shiprail.build.docker_client import DOCKER_INSTALL_HINT, DOCKER_TIMEOUT_SECONDS
+
+    if target == "local":
+        from shiprail.build.docker_client import docker_client
+
+        return docker_client()
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.DockerClient(
+            base_url=target,
+            timeout=DOCKER_TIMEOUT_SECONDS,
+            use_ssh_client=target.startswith("ssh://"),
+        )
+        client.ping()
+    except DockerException as exc:
+        raise ToolMissing(f"Docker Engine at {target} ({exc})", DOCKER_INSTALL_HINT) from exc
+    return client
+
+
+def container_name(environment: str, release_id: str, index: int) -> str:
+    return f"shiprail-{environment}-{release_id}-{index}"
+
+
+class DockerTarget(Target):
+    """The :class:`Target` on a Docker Engine (``client`` from :func:`connect`)."""
+
+    def __init__(
+        self, client: Any, *, publish_host: str = "127.0.0.1", probe_host: str = "127.0.0.1"
+    ) -> None:
+        self.client = client
+        self.publish_host = publish_host
+        self.probe_host = probe_host
+
+    # -- helpers ------------------------------------------------------------------------
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        from docker.errors import DockerException
+
+        return (DockerException,)
+
+    def ensure_network(self, name: str, environment: str) -> None:
+        from docker.errors import NotFound
+
+        try:
+            self.client.networks.get(name)
+        except NotFound:
+            self.client.networks.create(
+                name, driver="bridge", labels={LABEL_ENV: environment, LABEL_ROLE: "network"}
+            )
+
+    def _instance(self, container: Any, network: str | None = None) -> Instance:
+        container.reload()
+        labels = container.labels
+        settings = container.attrs["NetworkSettings"]
+        networks = settings.get("Networks") or {}
+        net = networks.get(network) if network else next(iter(networks.values()), None)
+        ip = (net or {}).get("IPAddress") or ""
+        port = labels.get(f"{LABEL}.port", "8000")
+        bindings = (settings.get("Ports") or {}).get(f"{port}/tcp") or []
+        host_port = bindings[0]["HostPort"] if bindings else ""
+        return Instance(
+            name=container.name,
+            environment=labels.get(LABEL_ENV, ""),
+            release_id=labels.get(LABEL_RELEASE, ""),
+            colour=labels.get(LABEL_COLOUR, ""),
+            upstream=f"{ip}:{port}" if ip else "",
+            url=f"http://{self.probe_host}:{host_port}" if host_port else "",
+            running=container.status == "running",
+            image=container.attrs["Config"]["Image"],
+        )
+
+    def _user_of(self, image: Any) -> str:
+        user = (image.attrs.get("Config") or {}).get("User") or ""
+        if user.split(":")[0] in ("", "0", "root"):
+            raise UsageError(
+                f"image {image.tags[0] if image.tags else image.id[:19]} runs as root",
+                hint="release images must set a non-root USER (the workorders image uses 10001)",
+            )
+        return str(user)
+
+    # -- Target -------------------------------------------------------------------------
+    def image_digest(self, image: str) -> tuple[str, str]:
+        from docker.errors import ImageNotFound
+
+        try:
+            found = self.client.images.get(image)
+        except ImageNotFound:
+            raise UsageError(
+                f"image '{image}' is not on the target engine",
+                hint="build it first: shiprail build image (or make image)",
+            ) from None
+        except self._errors() as exc:
+            raise ToolCrashed(f"Docker Engine error reading image {image}: {exc}") from exc
+        labels = (found.attrs.get("Config") or {}).get("Labels") or {}
+        return str(found.id), str(labels.get("org.opencontainers.image.revision", "unknown"))
+
+    def start(self, spec: ReleaseSpec) -> list[Instance]:
+        try:
+            return self._start(spec)
+        except (UsageError, DeployFailed):
+            raise
+        except self._errors() as exc:
+            raise DeployFailed(f"Docker Engine refused to start {spec.release_id}: {exc}") from exc
+
+    def _secrets_volume(self, spec: ReleaseSpec, user: str) -> str | None:
+        if not spec.secrets:
+            return None
+        name = f"shiprail-{spec.environment}-{spec.release_id}-secrets"
+        self.client.volumes.create(
+            name, labels={LABEL_ENV: spec.environment, LABEL_RELEASE: spec.release_id}
+        )
+        uid, _, gid = user.partition(":")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for key, content in spec.secrets.items():
+                info = tarfile.TarInfo(key)
+                info.size = len(content)
+                info.mode = 0o400
+                info.uid = int(uid) if uid.isdigit() else 0
+                info.gid = int(gid) if gid.isdigit() else info.uid
+                tar.addfile(info, io.BytesIO(content))
+        helper = self.client.containers.create(
+            spec.image,
+            command=["true"],
+            volumes={name: {"bind": "/s", "mode": "rw"}},
+            network_disabled=True,
+            labels={LABEL_ENV: spec.environment, LABEL_ROLE: "helper"},
+        )
+        try:
+            helper.put_archive("/s", buffer.getvalue())
+        finally:
+            helper.remove(force=True)
+        return name
+
+    def _hardening(self, spec: ReleaseSpec, user: str) -> dict[str, Any]:
+        return {
+            "user": user,
+            "read_only": True,
+            "tmpfs": TMPFS,
+            "security_opt": ["no-new-privileges:true"],
+            "cap_drop": ["ALL"],
+            "mem_limit": spec.memory_bytes,
+            "memswap_limit": spec.memory_bytes,
+            "nano_cpus": int(spec.cpus * _NS),
+            "pids_limit": PIDS_LIMIT,
+            "environment": dict(spec.env),
+            "network": spec.network,
+        }
+
+    def _volumes(self, spec: ReleaseSpec, secrets_volume: str | None) -> dict[str, Any]:
+        volumes: dict[str, Any] = {
+            f"shiprail-{spec.environment}-data": {"bind": "/data", "mode": "rw"}
+        }
+        if secrets_volume:
+            volumes[secrets_volume] = {"bind": SECRETS_DIR, "mode": "ro"}
+        return volumes
+
+    def _start(self, spec: ReleaseSpec) -> list[Instance]:
+        image = self.client.images.get(spec.image)
+        user = self._user_of(image)
+        self.ensure_network(spec.network, spec.environment)
+        secrets_volume = self._secrets_volume(spec, user)
+        volumes = self._volumes(spec, secrets_volume)
+        labels = {
+            LABEL_ENV: spec.environment,
+            LABEL_RELEASE: spec.release_id,
+            LABEL_COLOUR: spec.colour,
+            f"{LABEL}.port": str(spec.container_port),
+        }
+        if spec.pre_start_command:
+            self._run_once(spec, user, volumes, labels)
+        probe = (
+            "import urllib.request,sys; urllib.request.urlopen("
+            f"'http://127.0.0.1:{spec.container_port}{spec.health_path}', timeout=2)"
+        )
+        interval = int(spec.health_interval_seconds * _NS)
+        containers = []
+        for index in range(1, spec.replicas + 1):
+            containers.append(
+                self.client.containers.create(
+                    spec.image,
+                    name=container_name(spec.environment, spec.release_id, index),
+                    hostname=f"{spec.environment}-{spec.colour}-{index}",
+                    labels={**labels, LABEL_ROLE: "replica"},
+                    restart_policy={"Name": "unless-stopped"},
+                    healthcheck={
+                        "test": ["CMD", "python3", "-c", probe],
+                        "interval": interval,
+                        "timeout": 3 * _NS,
+                        "retries": 3,
+                        "start_period": 60 * _NS,
+                        "start_interval": interval,
+                    },
+                    ports={f"{spec.container_port}/tcp": (self.publish_host, None)},
+                    volumes=volumes,
+                    **self._hardening(spec, user),
+                )
+            )
+        for container in containers:
+            container.start()
+        return [self._instance(c, spec.network) for c in containers]
+
+    def _run_once(
+        self, spec: ReleaseSpec, user: str, volumes: dict[str, Any], labels: dict[str, str]
+    ) -> None:
+        assert spec.pre_start_command is not None
+        container = self.client.containers.create(
+            spec.image,
+            command=list(spec.pre_start_command),
+            name=f"shiprail-{spec.environment}-{spec.release_id}-prestart",
+            labels={**labels, LABEL_ROLE: "prestart"},
+            volumes=volumes,
+            **self._hardening(spec, user),
+        )
+        try:
+            container.start()
+            result = container.wait(timeout=PRE_START_TIMEOUT_SECONDS)
+            code = int(result.get("StatusCode", 1))
+            if code != 0:
+                tail = container.logs(tail=5).decode(errors="replace").strip()
+                raise DeployFailed(
+                    f"pre-start command {' '.join(spec.pre_start_command)} exited with {code}: "
+                    + tail.replace("\n", " / ")[-400:]
+                )
+        finally:
+            container.remove(force=True)
+
+    def wait_healthy(self, instances: list[Instance], timeout: float) -> list[Instance]:
+        from docker.errors import NotFound
+
+        deadline = time.monotonic() + timeout
+        pending = {i.name for i in instances}
+        while pending:
+            for name in sorted(pending):
+                try:
+                    container = self.client.containers.get(name)
+                except NotFound:
+                    raise DeployFailed(f"replica {name} disappeared while starting") from None
+                state = container.attrs["State"]
+                health = (state.get("Health") or {}).get("Status")
+                restarts = int(container.attrs.get("RestartCount") or 0)
+                if (
+                    state.get("Status") in ("exited", "dead")
+                    or restarts > 0
+                    or (state.get("Restarting"))
+                ):
+                    raise DeployFailed(
+                        f"replica {name} crashed at start (exit code {state.get('ExitCode')}, "
+                        f"restarts {restarts}): {self._tail(container)}"
+                    )
+                if health == "unhealthy":
+                    log = (state.get("Health") or {}).get("Log") or [{}]
+                    output = str(log[-1].get("Output", "")).strip().splitlines()[-1:]
+                    raise DeployFailed(
+                        f"replica {name} is unhealthy: {' '.join(output) or 'health check failed'}"
+                    )
+                if health == "healthy":
+                    pending.discard(name)
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise DeployFailed(
+                    f"replicas {', '.join(sorted(pending))} not healthy within {timeout:.0f}s"
+                )
+            time.sleep(POLL_SECONDS)
+        return [self._instance(self.client.containers.get(i.name)) for i in instances]
+
+    def _tail(self, container: Any, lines: int = 5) -> str:
+        try:
+            text = container.logs(tail=lines).decode(errors="replace").strip()
+        except self._errors():
+            return ""
+        return text.replace("\n", " / ")[-500:]
+
+    def logs_tail(self, instance: Instance, lines: int = 20) -> str:
+        try:
+            return self._tail(self.client.containers.get(instance.name), lines)
+        except self._errors():
+            return ""
+
+    def _containers(self, environment: str, release_id: str | None = None) -> list[Any]:
+        filters = [f"{LABEL_ENV}={environment}", f"{LABEL_ROLE}=replica"]
+        if release_id:
+            filters.append(f"{LABEL_RELEASE}={release_id}")
+        return list(self.client.containers.list(all=True, filters={"label": filters}))
+
+    def instances(self, environment: str, release_id: str | None = None) -> list[Instance]:
+        try:
+            found = self._containers(environment, release_id)
+            return sorted((self._instance(c) for c in found), key=lambda i: i.name)
+        except self._errors() as exc:
+            raise ToolCrashed(f"Docker Engine error listing containers: {exc}") from exc
+
+    def resume(self, environment: str, release_id: str) -> list[Instance]:
+        try:
+            containers = self._containers(environment, release_id)
+            for container in containers:
+                if container.status != "running":
+                    container.start()
+            return sorted((self._instance(c) for c in containers), key=lambda i: i.name)
+        except self._errors() as exc:
+            raise DeployFailed(
+                f"could not restart retained containers of {release_id}: {exc}"
+            ) from exc
+
+    def stop(self, instances: list[Instance], grace_seconds: float = 10.0) -> None:
+        from docker.errors import NotFound
+
+        for instance in instances:
+            try:
+                self.client.containers.get(instance.name).stop(timeout=int(grace_seconds))
+            except NotFound:
+                continue
+            except self._errors() as exc:
+                raise ToolCrashed(f"could not stop {instance.name}: {exc}") from exc
+
+    def remove(self, instances: list[Instance]) -> None:
+        from docker.errors import NotFound
+
+        releases = set()
+        for instance in instances:
+            releases.add((instance.environment, instance.release_id))
+            try:
+                self.client.containers.get(instance.name).remove(force=True)
+            except NotFound:
+                continue
+            except self._errors() as exc:
+                raise ToolCrashed(f"could not remove {instance.name}: {exc}") from exc
+        for environment, release_id in releases:
+            if not self._containers(environment, release_id):
+                try:
+                    self.client.volumes.get(f"shiprail-{environment}-{release_id}-secrets").remove()
+                except self._errors():
+                    pass
+
+    def remove_image(self, image: str) -> bool:
+        from docker.errors import APIError, ImageNotFound
+
+        try:
+            self.client.images.remove(image)
+        except ImageNotFound:
+            return False
+        except APIError:
+            return False  # still used by a container
+        return True
