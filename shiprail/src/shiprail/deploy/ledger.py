@@ -91,8 +91,9 @@ locks = sa.Table(
 )
 
 #: Release states: ``pending`` (being rolled out), ``live`` (serving), ``retired`` (replaced,
-#: containers kept for rollback), ``failed`` (never served or rolled back automatically).
-RELEASE_STATES = ("pending", "live", "retired", "failed")
+#: containers kept for rollback), ``failed`` (never served or rolled back automatically),
+#: ``rolled_back`` (replaced by ``shiprail rollback``).
+RELEASE_STATES = ("pending", "live", "retired", "failed", "rolled_back")
 
 
 def utcnow() -> datetime:
@@ -260,7 +261,7 @@ class Ledger:
         if status == "live":
             values["live_at"] = utcnow()
             values["ended_at"] = None
-        elif status in ("retired", "failed"):
+        elif status in ("retired", "failed", "rolled_back"):
             values["ended_at"] = utcnow()
         with self._tx() as tx:
             tx.execute(releases.update().where(releases.c.id == release_id).values(**values))

@@ -127,6 +127,10 @@ class EnvironmentConfig(StrictModel):
     watch: WatchConfig = WatchConfig()
     network: str | None = Field(default=None, description="default backend-<environment>")
     container_port: int = 8000
+    pre_start: list[str] | None = Field(
+        default_factory=lambda: ["migrate"],
+        description="one-off command (image entrypoint arguments) run before the replicas start",
+    )
 
     @field_validator("target")
     @classmethod

@@ -1,0 +1,52 @@
+"""Wiring for the CLI: the configured engine on the real platform, and signal handling.
+
+SIGTERM (a CI job cancelled, ``kill``) is turned into KeyboardInterrupt so a rollout is
+undone the same way as Ctrl-C: previous release kept in front, release marked failed, exit 1.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+
+from shiprail.config import load_config
+from shiprail.deploy.engine import Engine, docker_platform
+from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.monitoring_targets import file_sd_dir
+from shiprail.deploy.settings import default_database_url, state_dir
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def plain_say(message: str) -> None:
+    print(f"shiprail: {message}", file=sys.stderr, flush=True)
+
+
+def open_ledger(url: str | None = None) -> Ledger:
+    ledger = Ledger(url or default_database_url())
+    ledger.migrate()
+    return ledger
+
+
+def open_engine(say: Callable[[str], None] = plain_say) -> Engine:
+    from shiprail.paths import repo_root
+
+    config = load_config()
+    root = repo_root()
+    state = state_dir()
+    return Engine(
+        config,
+        open_ledger(),
+        docker_platform(root, state),
+        file_sd_dir=file_sd_dir(config),
+        root=root,
+        say=say,
+    )
