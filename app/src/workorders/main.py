@@ -9,19 +9,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from workorders import __version__
+from workorders import __version__, faults
 from workorders.api import ops, workorders
+from workorders.business_metrics import OpenWorkOrdersCollector
 from workorders.db import make_engine, make_session_factory
 from workorders.errors import error_response, install_error_handlers
 from workorders.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from workorders.observability import Metrics, RequestContextMiddleware, configure_logging
 from workorders.schemas import MAX_PAGE_LIMIT
 from workorders.settings import Settings, load_settings
+from workorders.tracing import TracingMiddleware, make_tracer_provider
 
 DESCRIPTION = f"""
 Property-maintenance work orders.
@@ -40,10 +42,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
+    tracer_provider = make_tracer_provider(
+        service_name="workorders",
+        service_version=settings.version,
+        environment=settings.env,
+        otlp_endpoint=settings.otlp_endpoint,
+    )
+    dev = settings.env == "dev"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        tracer_provider.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -51,11 +61,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Fault injection exists only in dev (drills); see workorders.faults.
+        dependencies=[Depends(faults.inject)] if dev else None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = Metrics()
+    app.state.metrics.registry.register(OpenWorkOrdersCollector(app.state.session_factory))
+    app.state.tracer_provider = tracer_provider
+    app.state.faults = faults.FaultState()
 
     install_error_handlers(app)
 
@@ -67,8 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(ops.router)
     app.include_router(workorders.router)
+    if dev:
+        app.include_router(faults.router)
     # Added last = outermost: the request id exists before anything else runs.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(TracingMiddleware, provider=tracer_provider)  # outermost: logs in span
     return app

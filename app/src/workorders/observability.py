@@ -18,6 +18,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workorders.tracing import current_trace_ids
+
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 UNMATCHED_ROUTE = "unmatched"
@@ -66,6 +68,8 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in self._standard and not key.startswith("_"):
                 payload[key] = value
+        if ids := current_trace_ids():
+            payload["trace_id"], payload["span_id"] = ids
         if record.exc_info and record.exc_info[0] is not None:
             payload["exception"] = record.exc_info[0].__name__
         return json.dumps(payload, default=str)

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     build_time: str = "unknown"
     version: str = __version__
     log_level: str = "INFO"
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector URL for traces (e.g. http://otel-collector:4318); "
+        "unset = traces are not exported",
+    )
 
     @field_validator("api_token_hashes", mode="before")
     @classmethod

@@ -1,0 +1,115 @@
+"""OpenTelemetry tracing: one server span per HTTP request, exported over OTLP/HTTP if asked.
+
+Exporting is off by default (``WORKORDERS_OTLP_ENDPOINT`` unset): spans are still created, or
+continued from an incoming W3C ``traceparent`` header, so every JSON log line carries the
+``trace_id`` a proxy or client started, and turning export on later needs no code change.
+Each app owns its ``TracerProvider`` (no process-global state), like its metrics registry.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+OTLP_TRACES_PATH = "/v1/traces"
+#: Time limit for one export to the collector, in seconds.
+EXPORT_TIMEOUT_SECONDS = 10
+
+
+def traces_url(endpoint: str) -> str:
+    """The OTLP/HTTP traces URL for a collector base URL (``http://collector:4318``)."""
+    endpoint = endpoint.rstrip("/")
+    return endpoint if endpoint.endswith(OTLP_TRACES_PATH) else endpoint + OTLP_TRACES_PATH
+
+
+def make_tracer_provider(
+    *,
+    service_name: str,
+    service_version: str,
+    environment: str,
+    otlp_endpoint: str | None,
+    exporter: SpanExporter | None = None,
+) -> TracerProvider:
+    """A provider that exports to ``otlp_endpoint`` (or ``exporter``), or nowhere when None."""
+    resource = Resource.create(
+        {
+            "service.name": service_name,
+            "service.version": service_version,
+            "deployment.environment": environment,
+        }
+    )
+    provider = TracerProvider(resource=resource)
+    if exporter is None and otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(
+            endpoint=traces_url(otlp_endpoint), timeout=EXPORT_TIMEOUT_SECONDS
+        )
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the active span as lower-case hex, or None outside a span."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
+
+
+def _carrier(scope: Scope) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): value.decode("latin-1")
+        for key, value in scope.get("headers", ())
+        if key in (b"traceparent", b"tracestate")
+    }
+
+
+class TracingMiddleware:
+    """Wraps each HTTP request in a server span named ``METHOD /route/template``.
+
+    Added outermost so the access log line and error handlers run inside the span.
+    """
+
+    def __init__(self, app: ASGIApp, provider: TracerProvider) -> None:
+        self.app = app
+        self.tracer = provider.get_tracer("workorders")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        parent = propagate.extract(_carrier(scope))
+        method = scope["method"]
+        status = 500
+        with self.tracer.start_as_current_span(
+            method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": scope["path"]},
+            record_exception=True,
+        ) as span:
+            token = context.attach(trace.set_span_in_context(span))
+
+            async def send_with_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                context.detach(token)
+                route = getattr(scope.get("route"), "path", None)
+                if route:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
