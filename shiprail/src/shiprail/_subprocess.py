@@ -78,3 +78,34 @@ def run(
             else f"'{args[0]}' exited with {proc.returncode}"
         )
     return result
+
+
+def start(
+    args: Sequence[str],
+    *,
+    log_path: Path,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    install_hint: str = INSTALL_HINT,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running tool (a server) in the background, its output going to ``log_path``.
+
+    The caller owns the process and must stop it (``terminate`` then ``wait``); the log file
+    keeps the output for error messages instead of echoing it.
+    """
+    executable = which(args[0])
+    if executable is None:
+        raise ToolMissing(args[0], install_hint)
+    full_env = {**os.environ, **(env or {})}
+    with log_path.open("ab") as log:
+        try:
+            return subprocess.Popen(  # noqa: S603 - argument list, never a shell  # nosec B603
+                [executable, *args[1:]],
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        except OSError as exc:
+            raise ToolCrashed(f"'{args[0]}' could not be started: {exc.strerror}") from exc
