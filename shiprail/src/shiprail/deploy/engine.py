@@ -523,7 +523,8 @@ class Engine:
                 row["image_digest"] = release.image_digest
                 row["git_sha"] = release.git_sha
                 row["release_status"] = release.status
-            approval = self.ledger.approval(environment, attempt.release_id)
+            approved_id = (release.source_release if release else None) or attempt.release_id
+            approval = self.ledger.approval(environment, approved_id)
             if approval is not None and attempt.action == "promote":
                 row["approval"] = {
                     "approver": approval.approver,

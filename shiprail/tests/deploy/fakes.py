@@ -1,0 +1,132 @@
+"""Small doubles passed through the real interfaces (Target, Router, Analysis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import httpx
+from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
+from shiprail.deploy.routers.interface import Route, Router
+from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
+from shiprail.errors import DeployFailed, UsageError
+
+
+@dataclass
+class FakeTarget(Target):
+    """Containers as dicts; ``unhealthy``/``interrupt`` images misbehave on purpose."""
+
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)
+    containers: dict[str, Instance] = field(default_factory=dict)
+    removed_images: list[str] = field(default_factory=list)
+    started_specs: list[ReleaseSpec] = field(default_factory=list)
+    port: int = 20000
+
+    def image_digest(self, image: str) -> tuple[str, str]:
+        if image not in self.images:
+            raise UsageError(f"image '{image}' is not on the target engine")
+        return self.images[image]
+
+    def start(self, spec: ReleaseSpec) -> list[Instance]:
+        self.started_specs.append(spec)
+        out = []
+        for index in range(1, spec.replicas + 1):
+            self.port += 1
+            instance = Instance(
+                name=f"shiprail-{spec.environment}-{spec.release_id}-{index}",
+                environment=spec.environment,
+                release_id=spec.release_id,
+                colour=spec.colour,
+                upstream=f"10.0.0.{self.port % 250}:8000",
+                url=f"http://{spec.image.replace(':', '-')}.test:{self.port}",
+                image=spec.image,
+            )
+            self.containers[instance.name] = instance
+            out.append(instance)
+        return out
+
+    def wait_healthy(self, instances: list[Instance], timeout: float) -> list[Instance]:
+        for instance in instances:
+            if "never-ready" in instance.image:
+                raise DeployFailed(f"replicas {instance.name} not healthy within {timeout:.0f}s")
+            if "interrupt" in instance.image:
+                raise KeyboardInterrupt
+        return [self.containers[i.name] for i in instances]
+
+    def instances(self, environment: str, release_id: str | None = None) -> list[Instance]:
+        return sorted(
+            (
+                i
+                for i in self.containers.values()
+                if i.environment == environment and release_id in (None, i.release_id)
+            ),
+            key=lambda i: i.name,
+        )
+
+    def resume(self, environment: str, release_id: str) -> list[Instance]:
+        for instance in self.instances(environment, release_id):
+            self.containers[instance.name] = replace(instance, running=True)
+        return self.instances(environment, release_id)
+
+    def stop(self, instances: list[Instance], grace_seconds: float = 10.0) -> None:
+        for instance in instances:
+            if instance.name in self.containers:
+                self.containers[instance.name] = replace(instance, running=False)
+
+    def remove(self, instances: list[Instance]) -> None:
+        for instance in instances:
+            self.containers.pop(instance.name, None)
+
+    def remove_image(self, image: str) -> bool:
+        if any(i.image == image for i in self.containers.values()):
+            return False
+        self.removed_images.append(image)
+        return True
+
+    def logs_tail(self, instance: Instance, lines: int = 20) -> str:
+        return ""
+
+    def running_releases(self, environment: str) -> set[str]:
+        return {i.release_id for i in self.instances(environment) if i.running}
+
+
+@dataclass
+class FakeRouter(Router):
+    routes: list[Route] = field(default_factory=list)
+
+    def switch(self, route: Route) -> None:
+        self.routes.append(route)
+
+    def url(self) -> str:
+        return "https://dev.localhost:8443/"
+
+    @property
+    def current(self) -> Route | None:
+        return self.routes[-1] if self.routes else None
+
+
+@dataclass
+class FakeAnalysis(Analysis):
+    """Fails the watch for releases whose image name contains ``errors``."""
+
+    checks: int = 0
+    begun: list[WatchTarget] = field(default_factory=list)
+
+    def begin(self, target: WatchTarget) -> None:
+        self.begun.append(target)
+
+    def check(self, target: WatchTarget, limits: Limits) -> Verdict:
+        self.checks += 1
+        if any("errors" in url for url in target.base_urls):
+            return Verdict(False, "error ratio 50.0% above 5.0%", 0.5, 0.01, 100)
+        return Verdict(True, "error ratio 0.0%", 0.0, 0.01, 100)
+
+
+def smoke_transport(broken: tuple[str, ...] = ("smoke-fails",)) -> httpx.Client:
+    """An httpx client whose replicas answer 200, except images named in ``broken`` (500)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if any(word in request.url.host for word in broken):
+            return httpx.Response(500, text="boom")
+        return httpx.Response(200, json={"status": "ok"})
+
+    return httpx.Client(transport=httpx.MockTransport(handler))

@@ -1,0 +1,157 @@
+"""Generated edge proxy configuration: nginx checked by the real ``nginx -t``, Traefik files
+checked against Traefik's published JSON schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from shiprail.deploy.routers.interface import Route
+from shiprail.deploy.routers.nginx import SECURITY_HEADERS, render_nginx_conf
+from shiprail.deploy.routers.traefik import TraefikRouter, render_traefik_dynamic
+from shiprail.deploy.settings import BasicAuth, EdgeConfig
+from shiprail.deploy.tls import htpasswd_content, issue_leaf
+from shiprail.errors import ConfigError, DeployFailed
+
+from .conftest import require_integration
+from .data import schema_path
+
+ROUTE = Route(
+    environment="dev",
+    hostname="dev.localhost",
+    release_id="r20260101-000000-abcd",
+    colour="green",
+    upstreams=("172.18.0.5:8000", "172.18.0.6:8000"),
+    names=("shiprail-dev-r1-1", "shiprail-dev-r1-2"),
+)
+
+
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found is None and require_integration():
+        pytest.fail("nginx is required (apt-get install -y nginx)")
+    return found
+
+
+@pytest.mark.parametrize("basic_auth", [False, True])
+def test_nginx_config_passes_nginx_t(tmp_path: Path, basic_auth: bool) -> None:
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx not installed")
+    issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
+    (tmp_path / "htpasswd").write_text("admin:$apr1$abc$def\n")
+    conf = render_nginx_conf(ROUTE, conf_dir=str(tmp_path), basic_auth=basic_auth)
+    (tmp_path / "nginx.conf").write_text(conf)
+    result = subprocess.run(
+        [binary, "-t", "-e", "stderr", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_nginx_config_is_tls_only_with_headers_and_json_logs() -> None:
+    conf = render_nginx_conf(ROUTE, basic_auth=True)
+    assert "listen 8443 ssl" in conf and "listen 80" not in conf
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
+    assert "RC4" not in conf and "CBC" not in conf
+    for name in SECURITY_HEADERS:
+        assert f"add_header {name} " in conf
+    assert "auth_basic_user_file" in conf
+    assert '"request_id":"$shiprail_request_id"' in conf
+    assert "proxy_set_header X-Request-ID $shiprail_request_id;" in conf
+    assert "escape=json" in conf
+    assert "server 172.18.0.5:8000" in conf and "server 172.18.0.6:8000" in conf
+    assert "location = /metrics" in conf
+    assert "auth_basic" not in render_nginx_conf(ROUTE, basic_auth=False)
+
+
+def test_nginx_config_refuses_injection() -> None:
+    bad = Route("dev", "dev.localhost; evil", "r1", "blue", ("10.0.0.1:8000",))
+    with pytest.raises(DeployFailed, match="refusing"):
+        render_nginx_conf(bad)
+    with pytest.raises(DeployFailed, match="no upstream"):
+        render_nginx_conf(Route("dev", "dev.localhost", "r1", "blue", ()))
+
+
+def test_traefik_dynamic_config_matches_schema(tmp_path: Path) -> None:
+    schema = json.loads(schema_path("traefik-v3-file-provider.json").read_text())
+    router = TraefikRouter(
+        environment="dev",
+        edge=EdgeConfig(router="traefik", hostname="dev.example.org", port=443,
+                        basic_auth=BasicAuth(htpasswd_file="x")),
+        dynamic_dir=tmp_path,
+    )  # fmt: skip
+    router.switch(ROUTE)
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    weighted = document["http"]["services"]["workorders-dev"]["weighted"]["services"]
+    assert {s["name"]: s["weight"] for s in weighted} == {"workorders-dev-green": 1}
+    green = document["http"]["services"]["workorders-dev-green"]["loadBalancer"]["servers"]
+    assert green == [
+        {"url": "http://shiprail-dev-r1-1:8000"},
+        {"url": "http://shiprail-dev-r1-2:8000"},
+    ]
+    router_cfg = document["http"]["routers"]["workorders-dev"]
+    assert router_cfg["middlewares"] == ["security-headers@file", "basic-auth-dev@file"]
+    assert router.url() == "https://dev.example.org/"
+    assert not list(tmp_path.glob(".*.tmp")), "written atomically, no temp file left"
+    # the next release (blue) takes the weight; green stays defined at weight 0 to drain
+    router.switch(Route("dev", "dev.example.org", "r2", "blue", ("10.0.0.7:8000",)))
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    weighted = document["http"]["services"]["workorders-dev"]["weighted"]["services"]
+    assert {s["name"]: s["weight"] for s in weighted} == {
+        "workorders-dev-blue": 1,
+        "workorders-dev-green": 0,
+    }
+    assert document["http"]["services"]["workorders-dev-green"]["loadBalancer"]["servers"] == green
+
+
+def test_traefik_first_release_has_only_its_colour() -> None:
+    blue = Route("prod", "prod.example.org", "r0", "blue", ("10.0.0.9:8000",))
+    doc = render_traefik_dynamic(blue)
+    services = doc["http"]["services"]
+    weights = {s["name"]: s["weight"] for s in services["workorders-prod"]["weighted"]["services"]}
+    assert weights == {"workorders-prod-blue": 1}
+    assert "workorders-prod-green" not in services
+
+
+def test_local_ca_issues_a_verifiable_certificate(tmp_path: Path) -> None:
+    material = issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
+    assert b"BEGIN CERTIFICATE" in material.cert_pem
+    assert "hidden" in repr(material) and "PRIVATE" not in repr(material)
+    ca, cert = str(tmp_path / "ca" / "ca.pem"), str(tmp_path / "tls" / "cert.pem")
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", ca, cert], capture_output=True, text=True, check=False
+    )
+    assert verify.returncode == 0, verify.stderr
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-text", "-in", str(tmp_path / "tls" / "cert.pem")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "DNS:dev.localhost" in text and "IP Address:127.0.0.1" in text
+    again = issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
+    assert again.cert_pem == material.cert_pem, "reused while valid"
+    assert oct((tmp_path / "tls" / "key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+def test_htpasswd_generated_only_when_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="openssl passwd -apr1"):
+        htpasswd_content(BasicAuth(htpasswd_file=str(tmp_path / "missing")), "dev")
+    content = htpasswd_content(BasicAuth(htpasswd_file=str(tmp_path / "h"), generate=True), "dev")
+    assert content.startswith(b"admin:$apr1$")
+    password = (tmp_path / "h.password").read_text().strip().split(":", 1)[1]
+    assert password.encode() not in content
+    assert oct((tmp_path / "h.password").stat().st_mode & 0o777) == "0o600"
+    os.chmod(tmp_path / "h", 0o600)
