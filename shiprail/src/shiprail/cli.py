@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -163,6 +164,89 @@ def build_image_command(
 
 
 # --- scan commands ---
+@app.command()
+def scan(
+    path: Annotated[
+        Path | None,
+        typer.Argument(envvar="SHIPRAIL_PATH", help="Directory to scan (default: repo root)."),
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            envvar="SHIPRAIL_FORMAT",
+            help="text|json|sarif|junit|markdown|html; repeat for several (pair with --output).",
+        ),
+    ] = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(envvar="SHIPRAIL_OUTPUT", help="Report file per --format ('-' = stdout)."),
+    ] = None,
+    reports_dir: Annotated[
+        Path,
+        typer.Option(envvar="SHIPRAIL_REPORTS_DIR", help="Where reports go when no --output."),
+    ] = Path("reports"),
+    baseline: Annotated[
+        Path | None,
+        typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(envvar="SHIPRAIL_WRITE_BASELINE", help="Record current findings here."),
+    ] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(envvar="SHIPRAIL_ONLY", help="Run only these scanners (TOOL,...)."),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(envvar="SHIPRAIL_SKIP", help="Do not run these scanners (TOOL,...)."),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(envvar="SHIPRAIL_OFFLINE", help="No network: OSV snapshot for dependencies."),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(envvar="SHIPRAIL_CONFIG", help="shiprail.yaml to use (default: PATH's)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", envvar="SHIPRAIL_NO_CACHE", help="Ignore cached results.")
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(envvar="SHIPRAIL_JOBS", min=1, help="Scanners in parallel (default: cores)."),
+    ] = None,
+) -> None:
+    """Run every applicable security scanner, write SARIF/JSON/JUnit/Markdown/HTML reports
+    and decide: exit 0 passed, 1 blocking findings, 2 usage/config error, 3 scanner missing
+    or crashed."""
+    from shiprail.paths import repo_root
+    from shiprail.scan.command import ScanRequest, execute, split_names
+
+    request = ScanRequest(
+        path=path or repo_root(),
+        formats=split_names(fmt),
+        outputs=tuple(output or ()),
+        reports_dir=reports_dir,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        changed_since=changed_since,
+        only=split_names(only),
+        skip=split_names(skip),
+        offline=offline,
+        config=config,
+        use_cache=not no_cache,
+        jobs=jobs,
+    )
+    code = report(lambda: execute(request))
+    raise typer.Exit(code)
+
+
 # --- deploy commands ---
 def _engine() -> object:
     from shiprail.deploy.runtime import install_signal_handlers, open_engine
@@ -416,7 +500,123 @@ def slo_report(
         print_table(rows)
 
 
+@app.command("drill")
+def drill_command(
+    workdir: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHIPRAIL_WORKDIR", help="Keep configs and logs here (else a temp dir)."
+        ),
+    ] = None,
+    compression: Annotated[
+        int,
+        typer.Option(
+            envvar="SHIPRAIL_COMPRESSION", min=1, help="Divide every rule duration by this."
+        ),
+    ] = 60,
+    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+) -> None:
+    """Incident drill: real workorders, Prometheus and Alertmanager; faults in, alerts out."""
+    import tempfile
+    from pathlib import Path
+
+    from shiprail.observe.drill import DrillResult, run_drill
+    from shiprail.paths import repo_root
+
+    def run() -> DrillResult:
+        with tempfile.TemporaryDirectory(prefix="shiprail-drill-") as tmp:
+            return run_drill(
+                repo_root(),
+                Path(workdir) if workdir else Path(tmp),
+                compression=compression,
+                say=lambda line: typer.echo(f"drill: {line}", err=True),
+            )
+
+    result = report(run)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        typer.echo("Incident drill timeline:\n" + result.timeline.render())
+
+
 # --- kubernetes commands ---
+k8s_app = typer.Typer(
+    help="Kubernetes: render the Helm chart per environment and check it offline.",
+    no_args_is_help=True,
+)
+app.add_typer(k8s_app, name="k8s")
+
+_K8sConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="SHIPRAIL_CONFIG", help="shiprail.yaml to use."),
+]
+
+
+@k8s_app.command("check")
+def k8s_check(
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", envvar="SHIPRAIL_ENV", help="Only these environments (repeat)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", envvar="SHIPRAIL_JSON", help="JSON report on stdout.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(envvar="SHIPRAIL_OUTPUT", help="Also write the JSON report here.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(envvar="SHIPRAIL_FAIL_ON", help="critical|high|medium|low (default: config)."),
+    ] = None,
+    no_checkov: Annotated[
+        bool, typer.Option("--no-checkov", envvar="SHIPRAIL_NO_CHECKOV", help="Skip checkov.")
+    ] = False,
+    crds: Annotated[
+        Path | None, typer.Option(envvar="SHIPRAIL_CRDS", help="Directory of CRD schemas.")
+    ] = None,
+    config: _K8sConfigOption = None,
+) -> None:
+    """Render every environment (helm lint + template) and check the objects and gitops/
+    manifests: Kubernetes and CRD schemas, the Rego admission policies, checkov. Exit 1 on
+    blocking findings."""
+    from shiprail.kubernetes import command
+
+    def run() -> int:
+        ctx = command.load(config, crds, fail_on)
+        return command.check(ctx, env or [], as_json=as_json, output=output, checkov=not no_checkov)
+
+    raise typer.Exit(report(run))
+
+
+@k8s_app.command("render")
+def k8s_render(
+    env: Annotated[str, typer.Option("--env", envvar="SHIPRAIL_ENV", help="Environment.")],
+    config: _K8sConfigOption = None,
+) -> None:
+    """Print the manifests of one environment, exactly as checked and deployed."""
+    from shiprail.kubernetes import command
+
+    typer.echo(report(lambda: command.render_environment(command.load(config, None, None), env)))
+
+
+@k8s_app.command("gatekeeper")
+def k8s_gatekeeper(
+    write: Annotated[
+        bool, typer.Option("--write", envvar="SHIPRAIL_WRITE", help="Write the bundle files.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", envvar="SHIPRAIL_CHECK", help="Exit 1 when stale.")
+    ] = False,
+    config: _K8sConfigOption = None,
+) -> None:
+    """Package the Rego rules as Gatekeeper ConstraintTemplates and Constraints."""
+    from shiprail.kubernetes import command
+
+    def run() -> int:
+        ctx = command.load(config, None, None)
+        return command.gatekeeper_bundle(ctx, write=write, check_only=check)
+
+    raise typer.Exit(report(run))
 
 
 def main() -> None:

@@ -30,7 +30,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shiprail.config import parse_yaml, validate
 from shiprail.errors import ConfigError, Refused, UsageError
 
 #: Where the specs and the generated rules live, relative to the repository root.
@@ -235,6 +234,8 @@ def load_slos(directory: Path) -> list[SLO]:
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files:
         raise UsageError(f"no SLO files (*.yaml) in {directory}")
+    from shiprail.config import parse_yaml, validate
+
     slos: list[SLO] = []
     seen: set[str] = set()
     for path in files:
