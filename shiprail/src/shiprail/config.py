@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
+from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.observe.settings import MonitoringConfig
 
 CONFIG_FILE = "shiprail.yaml"
@@ -39,6 +40,7 @@ class ShiprailConfig(StrictModel):
     # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
     environments: Environments = Field(default_factory=default_environments)
     monitoring: MonitoringConfig = MonitoringConfig()
+    kubernetes: KubernetesConfig = KubernetesConfig()
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

@@ -1,0 +1,112 @@
+"""The bodies of the ``shiprail k8s`` commands (cli.py only parses and maps exit codes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from shiprail.errors import GateFailed
+from shiprail.kubernetes import gatekeeper, render
+from shiprail.kubernetes.check import CheckReport, run_check
+from shiprail.kubernetes.settings import KubernetesConfig
+
+
+@dataclass(frozen=True)
+class Context:
+    root: Path
+    config: KubernetesConfig
+
+
+def load(config_path: Path | None, crds: Path | None, fail_on: str | None) -> Context:
+    """shiprail.yaml's kubernetes section with command-line overrides applied."""
+    from shiprail.config import load_config
+    from shiprail.paths import repo_root
+
+    root = config_path.resolve().parent if config_path else repo_root()
+    k8s = load_config(config_path).kubernetes
+    updates: dict[str, object] = {}
+    if crds is not None:
+        updates["crds"] = str(crds)
+    if fail_on is not None:
+        updates["fail_on"] = fail_on
+    return Context(root, k8s.model_copy(update=updates) if updates else k8s)
+
+
+def _echo(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def print_report(report: CheckReport) -> None:
+    """Human summary on stderr: one line per finding, then the verdict."""
+    for finding in report.findings:
+        mark = "BLOCK" if finding.severity.rank >= report.fail_on.rank else "note "
+        _echo(
+            f"{mark} {finding.severity.value:<8} {finding.rule.id:<28} "
+            f"{finding.path}:{finding.start_line}  {finding.message}"
+        )
+    for item in report.suppressed:
+        _echo(
+            f"skip  {item.finding.rule.id:<37} {item.finding.message}  "
+            f"({item.reason.split('.')[0]})"
+        )
+    counts = ", ".join(f"{env}: {n} objects" for env, n in report.objects.items())
+    _echo(f"checked {counts}; CRD schemas: {report.data_sources.get('crds', '-').splitlines()[0]}")
+    blocking = len(report.blocking)
+    verdict = "FAILED" if blocking else "passed"
+    _echo(
+        f"kubernetes check {verdict}: {blocking} blocking, "
+        f"{len(report.findings) - blocking} below {report.fail_on.value}, "
+        f"{len(report.suppressed)} skipped with a reason"
+    )
+
+
+def check(
+    ctx: Context,
+    environments: Sequence[str],
+    *,
+    as_json: bool,
+    output: Path | None,
+    checkov: bool,
+) -> int:
+    report = run_check(ctx.config, ctx.root, list(environments) or None, use_checkov=checkov)
+    payload = json.dumps(report.to_dict(), indent=2)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(payload + "\n", encoding="utf-8")
+    if as_json:
+        typer.echo(payload)
+    print_report(report)
+    if report.blocking:
+        raise GateFailed(
+            f"{len(report.blocking)} blocking Kubernetes finding(s) "
+            f"at or above {report.fail_on.value}"
+        )
+    return 0
+
+
+def render_environment(ctx: Context, environment: str) -> str:
+    env = ctx.config.environment(environment)
+    return render.render(ctx.config, env, ctx.root).text
+
+
+def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> int:
+    if write:
+        for path in gatekeeper.write(ctx.config, ctx.root):
+            _echo(f"wrote {path}")
+        return 0
+    stale = gatekeeper.stale(ctx.config, ctx.root)
+    if check_only:
+        if stale:
+            raise GateFailed(
+                f"stale Gatekeeper bundle: {', '.join(stale)}",
+                hint="run: shiprail k8s gatekeeper --write",
+            )
+        _echo("Gatekeeper bundle is up to date")
+        return 0
+    for text in gatekeeper.bundle(ctx.config, ctx.root).values():
+        typer.echo(text)
+    return 0
