@@ -1,0 +1,92 @@
+"""Judge a release from Prometheus: error ratio and p95 latency of its own series.
+
+Used when ``monitoring.prometheus_url`` is set. Prometheus scrapes the release containers
+through the file_sd targets ``shiprail deploy`` writes at every switch, so each series
+carries ``environment`` and ``release`` labels and the new release is judged on its own
+traffic only, from :meth:`begin` on (``increase`` over the seconds since the switch).
+An unreachable Prometheus is a tool error (exit 3), never a verdict on the release.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
+from shiprail.observe.promapi import PrometheusAPI
+
+#: Shortest window queried: Prometheus needs two scrapes inside a range to see an increase.
+MIN_WINDOW_SECONDS = 30
+
+
+class PrometheusAnalysis(Analysis):
+    def __init__(
+        self,
+        api: PrometheusAPI,
+        *,
+        job: str = "workorders",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api = api
+        self.job = job
+        self.clock = clock
+        self._began: dict[tuple[str, str], float] = {}
+
+    def begin(self, target: WatchTarget) -> None:
+        self._began[(target.environment, target.release_id)] = self.clock()
+
+    def _window(self, target: WatchTarget) -> str:
+        began = self._began.get((target.environment, target.release_id), self.clock())
+        return f"{max(MIN_WINDOW_SECONDS, math.ceil(self.clock() - began))}s"
+
+    def selector(self, target: WatchTarget, extra: str = "") -> str:
+        labels = (
+            f'job="{self.job}", environment="{target.environment}", release="{target.release_id}"'
+        )
+        return "{" + labels + (f", {extra}" if extra else "") + "}"
+
+    def queries(self, target: WatchTarget) -> dict[str, str]:
+        window = self._window(target)
+        failed = self.selector(target, 'status=~"5.."')
+        return {
+            "requests": f"sum(increase(http_requests_total{self.selector(target)}[{window}]))",
+            "errors": f"sum(increase(http_requests_total{failed}[{window}]))",
+            "p95": (
+                "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket"
+                f"{self.selector(target)}[{window}])))"
+            ),
+        }
+
+    def check(self, target: WatchTarget, limits: Limits) -> Verdict:
+        q = self.queries(target)
+        requests = self.api.query_value(q["requests"]) or 0.0
+        errors = self.api.query_value(q["errors"]) or 0.0
+        p95 = self.api.query_value(q["p95"])
+        if requests < limits.min_requests:
+            return Verdict(
+                True,
+                f"{requests:.0f} requests so far, fewer than {limits.min_requests}: not judged",
+                None,
+                p95,
+                requests,
+            )
+        ratio = errors / requests
+        if ratio > limits.max_error_ratio:
+            return Verdict(
+                False,
+                f"error ratio {ratio:.1%} above {limits.max_error_ratio:.1%} "
+                f"({errors:.0f} of {requests:.0f} requests)",
+                ratio,
+                p95,
+                requests,
+            )
+        if p95 is not None and p95 > limits.max_p95_seconds:
+            return Verdict(
+                False,
+                f"p95 latency {p95 * 1000:.0f} ms above {limits.max_p95_seconds * 1000:.0f} ms",
+                ratio,
+                p95,
+                requests,
+            )
+        return Verdict(True, "error ratio and latency within limits", ratio, p95, requests)
