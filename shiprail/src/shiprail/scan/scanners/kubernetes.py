@@ -1,0 +1,101 @@
+"""kubernetes: the Helm chart rendered for every environment and the GitOps manifests,
+checked as a cluster would (see :mod:`shiprail.kubernetes.check`).
+
+Shift-left and admission agree: the Rego rules are the Gatekeeper ConstraintTemplates'
+bodies, evaluated with the OPA binary over every rendered object, next to Kubernetes/CRD
+schema validation and checkov's Kubernetes checks.
+
+Severity: schema errors and render failures high; each Rego rule its catalogue severity
+(``policies/kubernetes/rules.yaml``); checkov's checks ``policies/kubernetes/checkov.yaml``
+(medium by default; documented skips are not reported); kinds without an offline schema low.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shiprail.kubernetes.settings import KubernetesConfig
+from shiprail.scan.scanners.interface import Category, Finding, Scanner
+
+if TYPE_CHECKING:
+    from shiprail.scan.settings import ScanSettings
+
+
+class KubernetesScanner(Scanner):
+    name = "kubernetes"
+    category = Category.kubernetes
+    binary = "helm"
+    tool = "helm"
+    min_version = "3.14"
+    severity_doc = (
+        "schema/render errors->high; Rego rules per policies/kubernetes/rules.yaml; "
+        "checkov per policies/kubernetes/checkov.yaml (default medium); no schema->low"
+    )
+    timeout = 900.0
+
+    def __init__(self, config: KubernetesConfig | None = None) -> None:
+        self.config = config
+        self._data_source: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ScanSettings) -> Scanner:
+        """The ``kubernetes`` section of the scanned repository's shiprail.yaml."""
+        from shiprail.config import load_config
+
+        path = settings.root / "shiprail.yaml"
+        return cls(load_config(path).kubernetes if path.is_file() else None)
+
+    def _config(self, root: Path) -> KubernetesConfig:
+        if self.config is not None:
+            return self.config
+        from shiprail.config import load_config
+
+        path = root / "shiprail.yaml"
+        return load_config(path).kubernetes if path.is_file() else KubernetesConfig()
+
+    def _prefixes(self, config: KubernetesConfig) -> tuple[str, ...]:
+        prefixes = [config.chart, config.gitops, config.policies]
+        prefixes += [str(Path(e.values).parent) for e in config.environments]
+        return tuple(p.rstrip("/") + "/" for p in prefixes if p not in ("", "."))
+
+    def applies_to(self, root: Path, files: list[Path]) -> list[Path]:
+        """The chart, the values files, the GitOps manifests and the policies; the scanner
+        runs when the chart exists."""
+        config = self._config(root)
+        if not (root / config.chart / "Chart.yaml").is_file():
+            return []
+        prefixes = self._prefixes(config)
+        values = {e.values for e in config.environments}
+        return [f for f in files if f.as_posix() in values or f.as_posix().startswith(prefixes)]
+
+    def scan(self, root: Path, files: list[Path]) -> list[Finding]:
+        from shiprail.kubernetes.check import run_check
+
+        if not files:
+            return []
+        report = run_check(self._config(root), root)
+        self._data_source = report.data_sources.get("crds")
+        return list(report.findings)
+
+    def version_command(self) -> list[str] | None:
+        return ["helm", "version", "--short"]
+
+    def config_inputs(self, root: Path) -> list[Path]:
+        """The CRD schemas change results too."""
+        crds = root / self._config(root).crds
+        return sorted(crds.glob("*.yaml")) if crds.is_dir() else []
+
+    def cache_key_extra(self) -> dict[str, Any]:
+        return {"config": self.config.model_dump() if self.config else None}
+
+    def notes(self) -> list[Any]:
+        if not self._data_source:
+            return []
+        from shiprail.scan.scanners import interface
+
+        note = getattr(interface, "ScanNote", None)  # engines without report notes lack it
+        if note is None:
+            return []
+        source = self._data_source.splitlines()
+        return [note(self.name, "CRD schemas: " + "; ".join(source))]
