@@ -17,6 +17,7 @@ from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.observe.settings import MonitoringConfig
+from shiprail.scan.settings import ScanConfig
 
 CONFIG_FILE = "shiprail.yaml"
 
@@ -40,6 +41,7 @@ class ShiprailConfig(StrictModel):
     # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
     environments: Environments = Field(default_factory=default_environments)
     monitoring: MonitoringConfig = MonitoringConfig()
+    scan: ScanConfig = ScanConfig()
     kubernetes: KubernetesConfig = KubernetesConfig()
 
 

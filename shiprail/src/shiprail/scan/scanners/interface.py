@@ -3,17 +3,28 @@
 A scanner wraps one well-kept tool: it says what it applies to, runs the tool through
 ``shiprail._subprocess`` and returns :class:`Finding` values; it never decides whether the
 gate passes (that is ``gate.py``'s job) and never prints.
+
+Each scanner declares, as class attributes, what the engine needs to plan, cache and explain
+a run: its category, the file patterns it reads, the tool (a ``tools.lock`` name) and the
+minimum version it needs, whether it works offline, and its severity mapping (documented in
+``severity_doc`` so ``docs`` and reports can show it).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shiprail.scan.settings import ScanSettings
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     sast = "sast"
     secrets = "secrets"
     dependencies = "dependencies"
@@ -24,7 +35,7 @@ class Category(str, Enum):
     kubernetes = "kubernetes"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """One scale for every tool; ``security_severity`` is the SARIF number GitHub reads."""
 
     critical = "critical"
@@ -40,6 +51,17 @@ class Severity(str, Enum):
     def security_severity(self) -> str:
         return {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}[self.value]
 
+    @property
+    def sarif_level(self) -> str:
+        return {"critical": "error", "high": "error", "medium": "warning", "low": "note"}[
+            self.value
+        ]
+
+    def lower(self) -> Severity:
+        """One step down the scale (used for low-confidence results)."""
+        order = [Severity.low, Severity.medium, Severity.high, Severity.critical]
+        return order[max(0, order.index(self) - 1)]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -47,6 +69,7 @@ class Rule:
     name: str
     description: str
     help_uri: str | None = None
+    help_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,16 @@ class Finding:
     end_line: int | None = None
     snippet: str | None = None  # the offending line, used for the stable fingerprint
     properties: dict[str, str] = field(default_factory=dict)
+    #: set when one tool covers several categories (checkov: Terraform, Dockerfiles, workflows)
+    category: Category | None = None
+
+
+@dataclass(frozen=True)
+class ScanNote:
+    """Something a scanner wants the report to say that is not a finding (data source, ...)."""
+
+    tool: str
+    message: str
 
 
 class Scanner(ABC):
@@ -70,15 +103,83 @@ class Scanner(ABC):
     #: short tool name used on the command line (``--only bandit``)
     name: str
     category: Category
-    #: the executable that must be present (checked before running)
+    #: the executable that must be present (checked before running); "" for in-process scanners
     binary: str
     #: True when the tool needs no network at run time
     offline: bool = True
+    #: the tools.lock entry that installs it (defaults to ``name``)
+    tool: str | None = None
+    #: the lowest tool version whose output format this module understands
+    min_version: str | None = None
+    #: glob patterns (matched against the repo-relative path and the file name)
+    patterns: tuple[str, ...] = ()
+    #: how the tool's own levels map to our scale (shown in docs and reports)
+    severity_doc: str = ""
+    #: per-run time limit in seconds
+    timeout: float = 600.0
+    #: extra environment for every run of the tool (e.g. switching off telemetry)
+    env: dict[str, str] = {}
 
-    @abstractmethod
+    @classmethod
+    def from_settings(cls, settings: ScanSettings) -> Scanner:
+        """Build the scanner for one run; scanners that need configuration override this."""
+        return cls()
+
     def applies_to(self, root: Path, files: list[Path]) -> list[Path]:
         """The files (repo-relative) this scanner would look at; empty means it does not run."""
+        return match_files(files, self.patterns)
 
     @abstractmethod
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
         """Run the tool over ``files`` under ``root`` and return normalised findings."""
+
+    def version_command(self) -> list[str] | None:
+        """How to ask the tool its version (None for in-process scanners)."""
+        return [self.binary, "--version"] if self.binary else None
+
+    def parse_tool_version(self, output: str) -> str | None:
+        """The version in the output of :meth:`version_command`."""
+        return parse_version(output)
+
+    def config_inputs(self, root: Path) -> list[Path]:
+        """Files outside ``files`` whose content changes results (rules, tool config)."""
+        return []
+
+    def cache_key_extra(self) -> dict[str, Any]:
+        """Settings that change results (included in the cache key)."""
+        return {}
+
+    def notes(self) -> list[ScanNote]:
+        """Notes for the report, available after :meth:`scan` (data source and date, ...)."""
+        return []
+
+
+_VERSION = re.compile(r"v?(\d+(?:\.\d+)+)")
+
+
+def parse_version(text: str) -> str | None:
+    """The first dotted version number in a tool's ``--version`` output."""
+    match = _VERSION.search(text)
+    return match.group(1) if match else None
+
+
+def match_files(files: list[Path], patterns: tuple[str, ...]) -> list[Path]:
+    """Files whose repo-relative path or name matches one of the glob patterns."""
+    out = []
+    for f in files:
+        posix = f.as_posix()
+        if any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(f.name, p) for p in patterns):
+            out.append(f)
+    return out
+
+
+def read_line(root: Path, path: str, line: int) -> str | None:
+    """The 1-based ``line`` of ``root/path`` (None when unreadable)."""
+    try:
+        with (root / path).open(encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle, start=1):
+                if number == line:
+                    return text.rstrip("\n")
+    except OSError:
+        return None
+    return None

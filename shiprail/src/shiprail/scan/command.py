@@ -1,0 +1,138 @@
+"""``shiprail scan``: option handling behind the thin CLI function (formats, outputs,
+baselines), so the CLI module stays a parser."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from shiprail.errors import EXIT_OK, EXIT_TOOL, UsageError
+from shiprail.scan import baseline as baseline_mod
+from shiprail.scan.report import FORMATS, default_name, render
+from shiprail.scan.runner import ScanOutcome, baseline_entries, load_scan_config, run_scan
+from shiprail.scan.settings import ScanSettings
+
+#: Written when no --format is given (text goes to stderr anyway).
+DEFAULT_FORMATS = ("sarif", "json", "junit", "markdown", "html")
+_BY_SUFFIX = {
+    ".sarif": "sarif",
+    ".json": "json",
+    ".xml": "junit",
+    ".md": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+}
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    path: Path
+    formats: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    reports_dir: Path = Path("reports")
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    changed_since: str | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    offline: bool = False
+    config: Path | None = None
+    use_cache: bool = True
+    jobs: int | None = None
+
+
+def split_names(values: list[str] | None) -> tuple[str, ...]:
+    """``--only a,b --only c`` -> ("a", "b", "c")."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.replace(" ", ",").split(",") if part.strip())
+    return tuple(out)
+
+
+def plan_outputs(req: ScanRequest) -> list[tuple[str, str]]:
+    """(format, destination) pairs; destination "-" is stdout."""
+    for fmt in req.formats:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format '{fmt}'", hint=f"choose from: {', '.join(FORMATS)}")
+    if req.outputs:
+        formats: list[str] = list(req.formats)
+        if not formats:
+            for out in req.outputs:
+                suffix = Path(out).suffix.lower()
+                if suffix not in _BY_SUFFIX:
+                    raise UsageError(f"cannot tell the format of '{out}'; add --format")
+                formats.append(_BY_SUFFIX[suffix])
+        if len(formats) != len(req.outputs):
+            raise UsageError(
+                f"{len(formats)} --format but {len(req.outputs)} --output; give one --output "
+                "per --format, in the same order"
+            )
+        return list(zip(formats, req.outputs, strict=True))
+    if len(req.formats) == 1:
+        return [(req.formats[0], "-")]
+    chosen = req.formats or DEFAULT_FORMATS
+    return [(fmt, str(req.reports_dir / default_name(fmt))) for fmt in chosen]
+
+
+def execute(req: ScanRequest) -> int:
+    """Run the scan, write the reports, return the exit code."""
+    root = req.path.resolve()
+    if not root.is_dir():
+        raise UsageError(f"PATH must be a directory: {req.path}")
+    outputs = plan_outputs(req)
+    config = load_scan_config(root, req.config)
+    settings = ScanSettings(
+        root=root,
+        config=config,
+        only=req.only,
+        skip=req.skip,
+        offline=req.offline,
+        changed_since=req.changed_since,
+        use_cache=req.use_cache,
+    )
+    if req.jobs:
+        settings = dataclasses.replace(settings, jobs=req.jobs)
+    ci = not sys.stderr.isatty()
+    outcome = run_scan(
+        settings,
+        baseline=req.baseline,
+        progress=(lambda msg: print(f"shiprail scan: {msg}", file=sys.stderr, flush=True))
+        if ci or os.environ.get("SHIPRAIL_VERBOSE")
+        else None,
+    )
+    write_outputs(outcome, outputs)
+    sys.stderr.write(render("text", outcome))
+    for fmt, dest in outputs:
+        if dest != "-":
+            print(f"shiprail scan: {fmt} report written to {dest}", file=sys.stderr)
+    for run in outcome.failed_scanners:
+        hint = f"; install it: {run.install}" if run.install else ""
+        print(
+            f"shiprail: error: scanner '{run.name}' {run.status}: {run.reason}{hint}",
+            file=sys.stderr,
+        )
+    if req.write_baseline:
+        entries = baseline_entries(outcome)
+        baseline_mod.write(req.write_baseline, entries)
+        print(
+            f"shiprail scan: baseline of {len(entries)} finding(s) written to {req.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_TOOL if outcome.failed_scanners else EXIT_OK
+    return outcome.exit_code
+
+
+def write_outputs(outcome: ScanOutcome, outputs: list[tuple[str, str]]) -> None:
+    for fmt, dest in outputs:
+        body = render(fmt, outcome)
+        if dest == "-":
+            sys.stdout.write(body)
+            sys.stdout.flush()
+        else:
+            path = Path(dest)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
