@@ -11,6 +11,7 @@ DEMO_DB     ?= .shiprail/demo.db
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo test test-app test-shiprail lint fmt image bench tools services clean lock
+.PHONY: drill slo-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,7 +54,13 @@ test-app: $(VENV)/.installed
 	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q app/tests -p no:cacheprovider \
 	  --cov=workorders --cov-report=term --cov-fail-under=90 -rs
 
-test-shiprail: $(VENV)/.installed
+slo-check: $(VENV)/.installed ## fail when monitoring/prometheus/slo-rules.yaml is stale
+	$(BIN)/shiprail slo generate --check
+
+drill: $(VENV)/.installed ## incident drill: real workorders, Prometheus, Alertmanager; prints the timeline
+	$(BIN)/shiprail drill
+
+test-shiprail: $(VENV)/.installed slo-check
 	set -a; source .cache/services.env; set +a; \
 	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rs
 
