@@ -6,6 +6,7 @@ Shape: ``{"error": {"code", "message", "details": [{"field", "problem"}], "reque
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -54,8 +55,14 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+_UNION_TAG = re.compile(r"[\[\-]|^(str|none|int|float|bool)$")
+
+
 def _field_name(location: tuple[Any, ...]) -> str:
+    # Pydantic adds union member tags (``str-enum[Priority]``, ``none``) to body locations.
     parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = [part for part in parts if not _UNION_TAG.search(part)]
     if parts and parts[0] in {"body", "query", "path", "header"} and len(parts) > 1:
         return ".".join(parts[1:]) if parts[0] == "body" else f"{parts[0]}.{'.'.join(parts[1:])}"
     return ".".join(parts) or "body"
@@ -90,12 +97,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        codes = {
+            400: "malformed_body",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }
+        details = []
+        message = str(exc.detail)
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body": bytes that are not UTF-8 JSON.
+            message = "the request body cannot be decoded: send UTF-8 encoded JSON"
+            details = [{"field": "body", "problem": "not UTF-8 encoded JSON"}]
         return error_response(
             request,
             exc.status_code,
             codes.get(exc.status_code, "http_error"),
-            str(exc.detail),
+            message,
+            details,
             headers=getattr(exc, "headers", None),
         )
 

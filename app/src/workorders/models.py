@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -49,6 +51,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_id() -> str:
+    """A UUIDv7 (RFC 9562): time-ordered, so ids sort newest-last and serve as list cursors."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return str(uuid.UUID(int=value))
+
+
 def _enum(enum_type: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings (no native DB enum) so adding a value is a simple migration.
     return Enum(enum_type, name=name, native_enum=False, length=20, validate_strings=True)
@@ -61,7 +72,7 @@ class WorkOrder(Base):
         Index("ix_work_orders_status", "status"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     property_ref: Mapped[str] = mapped_column(String(64), nullable=False)
     category: Mapped[Category] = mapped_column(_enum(Category, "category"), nullable=False)
     priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), nullable=False)

@@ -30,29 +30,34 @@ def _storable_text(value: str) -> str:
     return value
 
 
-def _single_line(value: str) -> str:
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("must not contain control characters")
-    return value
+#: One line of printable text that does not start with a space (no C0/C1 controls). The
+#: rules live in the patterns so the OpenAPI schema states exactly what is accepted.
+TITLE_PATTERN = r"^[^\x00-\x20\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+DESCRIPTION_PATTERN = r"^[^\x00]*$"
+PROPERTY_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$"
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every stored moment is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 PropertyRef = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$",
-    ),
+    StringConstraints(min_length=1, max_length=64, pattern=PROPERTY_REF_PATTERN),
     AfterValidator(_storable_text),
 ]
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(min_length=1, max_length=200, pattern=TITLE_PATTERN),
     AfterValidator(_storable_text),
-    AfterValidator(_single_line),
 ]
-Description = Annotated[str, Field(max_length=5000), AfterValidator(_storable_text)]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=5000, pattern=DESCRIPTION_PATTERN),
+    AfterValidator(_storable_text),
+]
 
 
 class _Input(BaseModel):
@@ -82,11 +87,6 @@ class TransitionRequest(_Input):
     to: Status
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored moment is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class WorkOrderPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -97,8 +97,8 @@ class WorkOrderPublic(BaseModel):
     title: str
     description: str
     status: Status
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     version: int
 
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.api.deps import MetricsDep, SessionDep, WriterDep
 from workorders.errors import APIError
-from workorders.models import ALLOWED_TRANSITIONS, Category, Priority, Status, WorkOrder, utcnow
+from workorders.models import (
+    ALLOWED_TRANSITIONS,
+    Category,
+    Priority,
+    Status,
+    WorkOrder,
+    new_id,
+    utcnow,
+)
 from workorders.schemas import (
     DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
@@ -26,7 +31,6 @@ from workorders.schemas import (
     WorkOrderPage,
     WorkOrderPublic,
     WorkOrderUpdate,
-    as_utc,
 )
 
 _ERRORS = {"model": ErrorResponse}
@@ -36,6 +40,7 @@ router = APIRouter(
     responses={422: {**_ERRORS, "description": "Invalid input; details name each field"}},
 )
 WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {**_ERRORS, "description": "The body cannot be decoded (not UTF-8 JSON)"},
     401: {**_ERRORS, "description": "Missing or invalid bearer token"},
     413: {**_ERRORS, "description": "Request body too large"},
 }
@@ -98,25 +103,6 @@ def _flush(session: Session, order: WorkOrder) -> None:
         ) from None
 
 
-def _encode_cursor(order: WorkOrder) -> str:
-    raw = f"{as_utc(order.created_at).isoformat()}|{order.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created, order_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
-        return as_utc(datetime.fromisoformat(created)), str(uuid.UUID(order_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise APIError(
-            422,
-            "validation_error",
-            "invalid request: query.cursor: not a cursor returned by this API",
-            [{"field": "query.cursor", "problem": "not a cursor returned by this API"}],
-        ) from None
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -134,7 +120,7 @@ def create_workorder(
 ) -> WorkOrder:
     now = utcnow()
     order = WorkOrder(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         status=Status.open,
         created_at=now,
         updated_at=now,
@@ -160,7 +146,10 @@ def list_workorders(
     category: Category | None = None,
     priority: Priority | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT)] = DEFAULT_PAGE_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        uuid.UUID | None,
+        Query(description="The `next_cursor` of the previous page (items older than it)."),
+    ] = None,
 ) -> WorkOrderPage:
     query = select(WorkOrder)
     if status_filter is not None:
@@ -170,16 +159,11 @@ def list_workorders(
     if priority is not None:
         query = query.where(WorkOrder.priority == priority)
     if cursor is not None:
-        created_at, order_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                WorkOrder.created_at < created_at,
-                and_(WorkOrder.created_at == created_at, WorkOrder.id < order_id),
-            )
-        )
-    query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).limit(limit + 1)
+        query = query.where(WorkOrder.id < str(cursor))
+    # Ids are UUIDv7, so id order is creation order: keyset pagination on the primary key.
+    query = query.order_by(WorkOrder.id.desc()).limit(limit + 1)
     rows = list(session.scalars(query))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
     items = [WorkOrderPublic.model_validate(row) for row in rows[:limit]]
     return WorkOrderPage(items=items, next_cursor=next_cursor)
 
