@@ -1,0 +1,32 @@
+"""Log shipping (Promtail -> Loki) and the log-based alert: checked as far as the tools here
+allow (Loki and Promtail cannot run here): structure, schema, labels and the runbook."""
+
+from __future__ import annotations
+
+import yaml
+from observe_support import MONITORING, ROOT, require_tools
+from shiprail.observe import checks
+
+LOKI = MONITORING / "loki"
+
+
+def test_log_alert_has_the_rule_shape_severity_and_runbook() -> None:
+    rules = LOKI / "rules" / "workorders.yaml"
+    directory = checks.schemas_dir(ROOT)
+    if not (directory / "prometheus.rules.json").is_file():
+        require_tools(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
+    assert checks.schema_problems(rules, "rules", directory) == []
+    (rule,) = yaml.safe_load(rules.read_text())["groups"][0]["rules"]
+    assert rule["alert"] == "ErrorLogRate" and rule["labels"]["severity"] == "warning"
+    assert '| json | level="error"' in rule["expr"]
+    assert (ROOT / "docs" / "runbooks" / "ErrorLogRate.md").is_file()
+
+
+def test_promtail_labels_logs_like_the_metrics_and_ships_to_loki() -> None:
+    promtail = yaml.safe_load((LOKI / "promtail-config.yaml").read_text())
+    assert promtail["clients"][0]["url"].endswith("/loki/api/v1/push")
+    job = promtail["scrape_configs"][0]
+    targets = {r["target_label"] for r in job["relabel_configs"]}
+    assert {"service", "environment", "release", "colour"} <= targets
+    loki = yaml.safe_load((LOKI / "loki-config.yaml").read_text())
+    assert loki["ruler"]["alertmanager_url"].startswith("http://alertmanager:9093")
