@@ -757,9 +757,9 @@ class Drill:
                 "firing",
                 since,
             )
-            self.timeline.add("recovery: workorders restarted")
+            self.start_workorders()  # returns once /ready answers: the recovery moment
+            self.timeline.add("recovery: workorders restarted and ready")
             since = time.monotonic()
-            self.start_workorders()
             self._await(
                 receiver,
                 [
