@@ -84,6 +84,8 @@ def render_nginx_conf(
     headers = "\n".join(
         f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
     )
+    # The edge's headers are the ones that count: drop the service's own copies.
+    hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
     auth = (
         f'        auth_basic "{route.environment}";\n'
         f"        auth_basic_user_file {conf_dir}/htpasswd;\n"
@@ -164,6 +166,7 @@ http {{
             proxy_read_timeout 30s;
             proxy_next_upstream error timeout http_502 http_503;
             proxy_next_upstream_tries 3;
+{hidden}
         }}
     }}
 }}
