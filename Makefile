@@ -12,6 +12,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo test test-app test-shiprail lint fmt image bench tools services clean lock
 .PHONY: drill slo-check
+.PHONY: k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +30,7 @@ lock: ## re-resolve requirements.lock and app/requirements.lock from the pyproje
 
 tools: ## install the external tools pinned in tools.lock into .tools/ (idempotent)
 	scripts/install-tools.sh
+	scripts/fetch-data.sh
 
 services: tools ## start Docker Engine and a private PostgreSQL on loopback
 	scripts/services.sh start
@@ -48,6 +50,7 @@ test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, co
 	$(MAKE) lint
 	$(MAKE) test-app
 	$(MAKE) test-shiprail
+	$(MAKE) k8s-check
 
 test-app: $(VENV)/.installed
 	set -a; source .cache/services.env; set +a; \
@@ -59,6 +62,10 @@ slo-check: $(VENV)/.installed ## fail when monitoring/prometheus/slo-rules.yaml 
 
 drill: $(VENV)/.installed ## incident drill: real workorders, Prometheus, Alertmanager; prints the timeline
 	$(BIN)/shiprail drill
+
+k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment and check it (helm, schemas, Rego, checkov)
+	opa test policies/kubernetes
+	$(BIN)/shiprail k8s check --output reports/kubernetes.json
 
 test-shiprail: $(VENV)/.installed slo-check
 	set -a; source .cache/services.env; set +a; \
