@@ -6,6 +6,7 @@ also come from ``SHIPRAIL_<OPTION>``. Human output goes to stderr, machine outpu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -147,20 +148,16 @@ def build_image_command(
     from shiprail.build.docker_client import docker_client
     from shiprail.build.image import build_image
 
-    def run() -> object:
-        return build_image(
+    built = report(
+        lambda: build_image(
             docker_client(),
             repository=repository,
             offline=offline,
             find_links=find_links,
             progress=lambda message: typer.echo(f"build: {message}", err=True),
         )
-
-    built = report(run)
-    if as_json:
-        typer.echo(json.dumps(built.__dict__))  # type: ignore[attr-defined]
-    else:
-        typer.echo(built.reference)  # type: ignore[attr-defined]
+    )
+    typer.echo(json.dumps(dataclasses.asdict(built)) if as_json else built.reference)
 
 
 # --- scan commands ---

@@ -20,11 +20,11 @@ _bearer = HTTPBearer(auto_error=False, description="API token; required for writ
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics  # type: ignore[no-any-return]
+    return request.app.state.metrics
 
 
 def get_session(request: Request) -> Iterator[Session]:
