@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start (or stop) the services the tests and the demo need, on loopback only:
 #   - Docker Engine (dockerd), when it is not already answering
-#   - a private PostgreSQL cluster "shiprail" on 127.0.0.1:${SHIPRAIL_PG_PORT:-55432}
+#   - a private PostgreSQL cluster "${SHIPRAIL_PG_CLUSTER:-shiprail}" on 127.0.0.1:${SHIPRAIL_PG_PORT:-55432}
 # Writes .cache/services.env with SHIPRAIL_TEST_POSTGRES_URL for `make test`.
 #
 #   scripts/services.sh start | stop | status
@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$root/.cache"
 pg_port=${SHIPRAIL_PG_PORT:-55432}
-pg_cluster=shiprail
+pg_cluster=${SHIPRAIL_PG_CLUSTER:-shiprail}
 mkdir -p "$cache"
 
 say() { printf 'services: %s\n' "$*" >&2; }
