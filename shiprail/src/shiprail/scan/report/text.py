@@ -31,9 +31,10 @@ def render(outcome: ScanOutcome) -> str:
     out = [f"shiprail scan: {outcome.files} file(s) in {outcome.seconds:.1f}s"]
     out += scanner_lines(outcome)
     shown = [i for i in d.items if i.state == "open"]
-    if shown:
-        out.append("open findings:")
-        for item in shown[:200]:
+    listed = [i for i in shown if i.blocking or i.finding.severity.rank >= 2]
+    if listed:
+        out.append("open findings (medium and above; low ones are in the reports):")
+        for item in listed[:200]:
             f = item.finding
             mark = "BLOCK" if item.blocking else "     "
             note = f" ({item.note})" if item.note else ""
@@ -41,8 +42,8 @@ def render(outcome: ScanOutcome) -> str:
                 f"  {mark} {f.severity.value:<8} {item.category.value:<12} {f.path}:{f.start_line} "
                 f"{f.tool}/{f.rule.id}: {f.message}{note}"
             )
-        if len(shown) > 200:
-            out.append(f"  ... and {len(shown) - 200} more (see the JSON/SARIF report)")
+        if len(listed) > 200:
+            out.append(f"  ... and {len(listed) - 200} more (see the JSON/SARIF report)")
     states = Counter(i.state for i in d.items)
     quiet = {k: v for k, v in states.items() if k != "open"}
     if quiet:
