@@ -13,6 +13,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 .PHONY: help demo test test-app test-shiprail lint fmt image bench tools services clean lock
 .PHONY: drill slo-check
 .PHONY: k8s-check
+.PHONY: scan bench-scan
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +49,7 @@ demo: $(VENV)/.installed ## migrate a SQLite database and serve workorders on 12
 
 test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, container and engine tests
 	$(MAKE) lint
+	$(MAKE) scan
 	$(MAKE) test-app
 	$(MAKE) test-shiprail
 	$(MAKE) k8s-check
@@ -62,6 +64,12 @@ slo-check: $(VENV)/.installed ## fail when monitoring/prometheus/slo-rules.yaml 
 
 drill: $(VENV)/.installed ## incident drill: real workorders, Prometheus, Alertmanager; prints the timeline
 	$(BIN)/shiprail drill
+
+scan: $(VENV)/.installed ## security gate over this repository (SARIF, JSON, JUnit, Markdown, HTML in reports/)
+	$(BIN)/shiprail scan --reports-dir reports
+
+bench-scan: $(VENV)/.installed ## time shiprail scan on this repository: cold, warm (cached), one tool at a time
+	$(PY) bench/scan.py
 
 k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment and check it (helm, schemas, Rego, checkov)
 	opa test policies/kubernetes
