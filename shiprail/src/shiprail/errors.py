@@ -59,7 +59,12 @@ class ConfigError(UsageError):
     """A configuration file is invalid; the message names the file and line."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
     ) -> None:
         where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
         super().__init__(f"{where}{message}", hint=hint)
