@@ -18,7 +18,7 @@ from shiprail.scan.scanners.interface import Severity
 from shiprail.scan.scanners.kubernetes import KubernetesScanner
 from typer.testing import CliRunner
 
-from .conftest import need_tools
+from .conftest import REPO, need_tools
 
 ALL_TOOLS = ("helm", "opa", "kubernetes-validate", "checkov")
 
@@ -175,3 +175,21 @@ def test_kubernetes_scanner_returns_findings_through_the_interface(
     assert privileged[0].properties["environment"] == "stage"
     assert scanner.scan(repo, []) == []
     assert KubernetesScanner(config).applies_to(repo / "nothing", files) == []
+
+
+def test_terraform_modules_are_formatted_and_pass_checkov(tmp_path: Path) -> None:
+    need_tools("terraform", "checkov")
+    from shiprail.kubernetes import terraform
+
+    assert terraform.unformatted(REPO, "terraform") == []
+    assert terraform.checkov(REPO, "terraform") == []
+    bad = tmp_path / "tf"
+    bad.mkdir()
+    (bad / "main.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\nbucket="x"\n}\n'
+        'resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n'
+    )
+    assert terraform.unformatted(tmp_path, "tf") == ["tf/main.tf"]
+    problems = terraform.checkov(tmp_path, "tf")
+    assert any(p.check_id == "CKV_AWS_51" for p in problems)  # ECR tags must be immutable
+    assert all(p.path == "tf/main.tf" and p.line >= 1 for p in problems)

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shiprail.errors import ConfigError
-from shiprail.kubernetes import checkov_k8s, crds, gatekeeper, gitops, policy, render, schema
+from shiprail.kubernetes import (
+    checkov_k8s,
+    crds,
+    gatekeeper,
+    gitops,
+    policy,
+    render,
+    schema,
+    terraform,
+)
 from shiprail.kubernetes.manifests import Manifest, line_of_key, load_manifest_files
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.scan.scanners.interface import Finding, Rule, Severity
@@ -83,8 +92,8 @@ class CheckReport:
 
 def committed_manifest_files(root: Path, config: KubernetesConfig) -> list[Path]:
     """The GitOps manifests and the generated Gatekeeper bundle (repo-relative)."""
-    files = []
-    for base in (config.gitops, f"{config.policies}/gatekeeper"):
+    files: list[Path] = []
+    for base in dict.fromkeys((config.gitops, config.gatekeeper)):
         directory = root / base
         if directory.is_dir():
             files += [
@@ -92,7 +101,7 @@ def committed_manifest_files(root: Path, config: KubernetesConfig) -> list[Path]
                 for p in sorted(directory.rglob("*"))
                 if p.suffix in (".yaml", ".yml") and p.is_file()
             ]
-    return files
+    return sorted(set(files))
 
 
 def _finding(
@@ -241,7 +250,8 @@ def run_check(
             )
         )
 
-    if config.checkov if use_checkov is None else use_checkov:
+    use_checkov_now = config.checkov if use_checkov is None else use_checkov
+    if use_checkov_now:
         checkov_policy = checkov_k8s.load_policy(
             root / config.policies / "checkov.yaml", f"{config.policies}/checkov.yaml"
         )
@@ -260,5 +270,61 @@ def run_check(
             else:
                 report.findings.append(finding)
 
+    if include_committed and config.terraform and (root / config.terraform).is_dir():
+        default = checkov_k8s.load_policy(
+            root / config.policies / "checkov.yaml", f"{config.policies}/checkov.yaml"
+        ).default_severity
+        _check_terraform(report, config.terraform, root, use_checkov_now, Severity(default))
+
     report.findings.sort(key=lambda f: (-f.severity.rank, f.path, f.start_line, f.message))
     return report
+
+
+_TF_FMT_RULE = Rule("tf-fmt", "Terraform files are formatted", "terraform fmt -check")
+
+
+def _check_terraform(
+    report: CheckReport, directory: str, root: Path, with_checkov: bool, severity: Severity
+) -> None:
+    """terraform fmt -check and checkov's Terraform checks over the EKS/AKS modules."""
+    files = terraform.unformatted(root, directory)
+    if files is None:
+        report.findings.append(
+            Finding(
+                tool=TOOL,
+                rule=_TF_FMT_RULE,
+                severity=Severity.low,
+                message="terraform is not installed; formatting was not checked",
+                path=directory,
+                snippet="terraform missing",
+            )
+        )
+    for rel in files or []:
+        path = rel if rel.startswith(directory) else f"{directory.rstrip('/')}/{rel}"
+        report.findings.append(
+            Finding(
+                tool=TOOL,
+                rule=_TF_FMT_RULE,
+                severity=Severity.medium,
+                message=f"{path} is not formatted (run: terraform fmt -recursive {directory})",
+                path=path,
+                snippet=f"fmt {path}",
+            )
+        )
+    if not with_checkov:
+        return
+    for problem in terraform.checkov(root, directory):
+        report.findings.append(
+            Finding(
+                tool=TOOL,
+                rule=Rule(
+                    problem.check_id, problem.title, problem.title, help_uri=problem.guideline
+                ),
+                severity=severity,
+                message=f"{problem.check_id} {problem.title}",
+                path=problem.path,
+                start_line=problem.line,
+                snippet=f"{problem.check_id} {problem.path}",
+                properties={"validator": "checkov"},
+            )
+        )

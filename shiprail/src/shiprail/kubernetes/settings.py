@@ -48,8 +48,12 @@ class KubernetesConfig(StrictModel):
     allowed_capabilities: list[str] = Field(default_factory=list)
     policies: str = "policies/kubernetes"
     gitops: str = "gitops"
+    #: where the generated Gatekeeper ConstraintTemplates and Constraints are committed
+    gatekeeper: str = "gitops/gatekeeper"
     #: CRDs (Argo CD, Flagger, Gateway API, Gatekeeper) fetched by scripts/fetch-data.sh
     crds: str = ".cache/data/crds"
+    #: the EKS/AKS Terraform modules (fmt -check and checkov); None to skip
+    terraform: str | None = "terraform"
     #: rule file passed to the chart's PrometheusRule (None: the chart's own value)
     prometheus_rules: str | None = "monitoring/prometheus/alerts.yaml"
     #: findings at or above this severity block
