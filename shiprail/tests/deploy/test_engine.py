@@ -239,3 +239,24 @@ def test_status_reports_live_release(world: World) -> None:
     assert rows["dev"]["release"]["id"] == v1.id
     assert rows["dev"]["replicas"] == {"expected": 2, "running": 2}
     assert rows["prod"]["release"] is None and rows["prod"]["requires_approval"] is True
+
+
+def test_env_references_are_read_at_deploy_time(tmp_path) -> None:
+    from shiprail.config import ShiprailConfig
+    from shiprail.errors import ConfigError
+
+    from .conftest import World as W
+    from .conftest import fast_env
+
+    cfg = fast_env(env={"WORKORDERS_API_TOKEN_HASHES": "${SHIPRAIL_TEST_HASHES}", "A": "b"})
+    w = W(tmp_path, ShiprailConfig(environments={"dev": cfg}))
+    with pytest.raises(ConfigError, match="SHIPRAIL_TEST_HASHES is not set"):
+        w.engine.deploy("dev", "workorders:v1")
+    os.environ["SHIPRAIL_TEST_HASHES"] = "ab" * 32
+    try:
+        w.engine.deploy("dev", "workorders:v1")
+    finally:
+        del os.environ["SHIPRAIL_TEST_HASHES"]
+    env = w.target.started_specs[-1].env
+    assert env["WORKORDERS_API_TOKEN_HASHES"] == "ab" * 32 and env["A"] == "b"
+    assert env["SHIPRAIL_RELEASE"] == w.ledger.live_release("dev").id

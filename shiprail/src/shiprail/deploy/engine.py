@@ -42,6 +42,7 @@ from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import ApprovalPending, ConfigError, DeployFailed, ShiprailError, UsageError
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -167,6 +168,23 @@ class Engine:
                     raise ConfigError(f"{where}: cannot read {ref.file}: {exc.strerror}") from None
         return values
 
+    def _env(self, environment: str, cfg: EnvironmentConfig, release_id: str) -> dict[str, str]:
+        """The container environment; ``${NAME}`` values are read from shiprail's own
+        environment at deploy time (for values that differ per site, such as token hashes)."""
+        values = {}
+        for key, value in cfg.env.items():
+            match = _REFERENCE.fullmatch(value)
+            if match:
+                found = os.environ.get(match.group(1))
+                if found is None:
+                    raise ConfigError(
+                        f"environments.{environment}.env.{key}: environment variable "
+                        f"{match.group(1)} is not set"
+                    )
+                value = found
+            values[key] = value
+        return {**values, "SHIPRAIL_RELEASE": release_id}
+
     def _on_switch(self, environment: str) -> Callable[[list[Instance]], None]:
         def write(instances: list[Instance]) -> None:
             write_targets(
@@ -283,7 +301,7 @@ class Engine:
                 container_port=cfg.container_port,
                 health_path=cfg.health.path,
                 health_interval_seconds=cfg.health.interval_seconds,
-                env={**cfg.env, "SHIPRAIL_RELEASE": release.id},
+                env=self._env(environment, cfg, release.id),
                 secrets=secrets,
                 pre_start_command=tuple(cfg.pre_start) if cfg.pre_start else None,
             )
@@ -455,7 +473,7 @@ class Engine:
                     container_port=cfg.container_port,
                     health_path=cfg.health.path,
                     health_interval_seconds=cfg.health.interval_seconds,
-                    env={**cfg.env, "SHIPRAIL_RELEASE": chosen.id},
+                    env=self._env(environment, cfg, chosen.id),
                     secrets=self._secrets(environment, cfg),
                 )
             )
