@@ -8,7 +8,6 @@ import json
 import os
 from pathlib import Path
 
-from scan_fakes import FakeScanner
 from shiprail.scan import baseline as baseline_mod
 from shiprail.scan.engine import CACHED, CRASHED, RAN
 from shiprail.scan.fingerprint import fingerprints
@@ -17,6 +16,8 @@ from shiprail.scan.runner import baseline_entries, run_scan
 from shiprail.scan.scanners.interface import Finding, Rule, Severity
 from shiprail.scan.settings import ScanConfig, ScanSettings
 from shiprail.scan.waivers import Waiver
+
+from .scan_fakes import FakeScanner
 
 
 def settings(root: Path, **config: object) -> ScanSettings:
