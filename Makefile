@@ -14,6 +14,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 .PHONY: drill slo-check
 .PHONY: k8s-check
 .PHONY: scan bench-scan
+.PHONY: bench-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -94,6 +95,9 @@ image: $(VENV)/.installed ## build the workorders image (base from debootstrap w
 
 bench: $(VENV)/.installed services ## load-test list/create on SQLite and PostgreSQL (wrk)
 	set -a; source .cache/services.env; set +a; $(PY) bench/run.py
+
+bench-deploy: $(VENV)/.installed services ## blue/green deploy and rollback times, failed requests under load
+	$(PY) bench/deploy.py
 
 clean: ## remove the venv, tools, caches and local state (keeps Docker images)
 	rm -rf $(VENV) .tools .cache build reports .shiprail/demo.db* .pytest_cache .mypy_cache .ruff_cache
