@@ -292,6 +292,10 @@ def deploy(
         release = engine.deploy(environment, ref, wait=wait)  # type: ignore[attr-defined]
         url = engine.status(environment)[0]["url"]  # type: ignore[attr-defined]
         typer.echo(f"shiprail: release {release.id} is live in {environment}: {url}", err=True)
+        from shiprail.deploy.runtime import access_hints
+
+        for hint in access_hints(environment):
+            typer.echo(f"shiprail:   {hint}", err=True)
         _print_release(release, as_json)
 
     report(body)

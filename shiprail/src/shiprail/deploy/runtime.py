@@ -50,3 +50,25 @@ def open_engine(say: Callable[[str], None] = plain_say) -> Engine:
         root=root,
         say=say,
     )
+
+
+def access_hints(environment: str) -> list[str]:
+    """How a person reaches the environment: the local CA to trust, where the password is."""
+    from pathlib import Path
+
+    from shiprail.paths import repo_root
+
+    cfg = load_config().environments.get(environment)
+    if cfg is None:
+        return []
+    hints = []
+    ca = state_dir() / "edge" / "ca" / "ca.pem"
+    if cfg.edge.tls.cert_file is None and ca.is_file():
+        hints.append(f"TLS: certificate from the local CA, trust it with --cacert {ca}")
+    if cfg.edge.basic_auth is not None:
+        path = Path(cfg.edge.basic_auth.htpasswd_file)
+        path = path if path.is_absolute() else repo_root() / path
+        password = path.with_name(path.name + ".password")
+        where = f"user:password in {password}" if password.is_file() else f"users in {path}"
+        hints.append(f"basic auth: {where}")
+    return hints
