@@ -25,6 +25,7 @@ VERSION_ARGS: dict[str, tuple[str, ...]] = {
     "nginx": ("-v",),
     "debootstrap": ("--version",),
     "kubernetes-validate": ("--version",),
+    "openssl": ("version",),
 }
 #: Binaries whose version is best read from the Debian package (they print none themselves).
 DPKG_VERSION = {"pg_ctlcluster": "postgresql", "debootstrap": "debootstrap"}
