@@ -173,7 +173,7 @@ def run_check(
                     tool=TOOL,
                     rule=_RENDER_RULE,
                     severity=Severity.high,
-                    message=exc.message,
+                    message=_without_location(exc),
                     path=exc.path or env.values,
                     start_line=exc.line or 1,
                     snippet=f"{env.name} helm {exc.message}",
@@ -328,3 +328,9 @@ def _check_terraform(
                 properties={"validator": "checkov"},
             )
         )
+
+
+def _without_location(exc: ConfigError) -> str:
+    """The error's text without its "path:line: " prefix (the finding carries both)."""
+    prefix = f"{exc.path}:{exc.line}: " if exc.path and exc.line else f"{exc.path}: "
+    return exc.message.removeprefix(prefix)

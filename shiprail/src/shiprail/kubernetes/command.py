@@ -40,6 +40,11 @@ def _echo(text: str) -> None:
     typer.echo(text, err=True)
 
 
+def _short(reason: str, width: int = 70) -> str:
+    text = " ".join(reason.split())
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
 def print_report(report: CheckReport) -> None:
     """Human summary on stderr: one line per finding, then the verdict."""
     for finding in report.findings:
@@ -49,10 +54,7 @@ def print_report(report: CheckReport) -> None:
             f"{finding.path}:{finding.start_line}  {finding.message}"
         )
     for item in report.suppressed:
-        _echo(
-            f"skip  {item.finding.rule.id:<37} {item.finding.message}  "
-            f"({item.reason.split('.')[0]})"
-        )
+        _echo(f"skip  {item.finding.rule.id:<37} {item.finding.message}  ({_short(item.reason)})")
     counts = ", ".join(f"{env}: {n} objects" for env, n in report.objects.items())
     _echo(f"checked {counts}; CRD schemas: {report.data_sources.get('crds', '-').splitlines()[0]}")
     blocking = len(report.blocking)

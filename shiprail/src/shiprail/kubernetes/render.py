@@ -17,6 +17,8 @@ from shiprail.kubernetes.settings import KubernetesConfig, KubernetesEnvironment
 HELM_TIMEOUT_SECONDS = 120.0
 _SOURCE = re.compile(r"^# Source: (\S+)\s*$")
 _SCHEMA_AT = re.compile(r"at '(/[^']*)'")
+_SCHEMA_ERROR = re.compile(r"- at '(/?[^']*)': (.*?)(?= \[ERROR\]| - at '|$)")
+_TEMPLATE_FAIL = re.compile(r"execution error at \([^)]*\): (.*?)(?= \[ERROR\]| Use --debug|$)")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,16 @@ def _helm_error(output: str, env: KubernetesEnvironment, root: Path, action: str
     ]
     message = " ".join(lines).replace("Error: ", "") or f"helm {action} failed"
     message = re.sub(r"\s+", " ", message)
-    pointer = _SCHEMA_AT.search(message)
+    schema_errors = list(dict.fromkeys(_SCHEMA_ERROR.findall(message)))
+    if schema_errors:
+        message = "values do not match the chart's values.schema.json: " + "; ".join(
+            f"{where or '(top level)'}: {why.strip()}" for where, why in schema_errors
+        )
+    else:
+        failures = list(dict.fromkeys(_TEMPLATE_FAIL.findall(message)))
+        if failures:
+            message = "; ".join(f.strip() for f in failures)
+    pointer = _SCHEMA_AT.search(message) or re.search(r"(/[A-Za-z0-9_/.-]+):", message)
     line = _values_line(root, env.values, pointer.group(1)) if pointer else None
     return ConfigError(
         f"environment '{env.name}': helm {action}: {message}",
