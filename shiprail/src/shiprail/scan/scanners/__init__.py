@@ -13,6 +13,7 @@ from shiprail.scan.scanners.detect_secrets import DetectSecretsScanner
 from shiprail.scan.scanners.gitleaks import GitleaksScanner
 from shiprail.scan.scanners.hadolint import HadolintScanner
 from shiprail.scan.scanners.interface import Scanner
+from shiprail.scan.scanners.kubernetes import KubernetesScanner
 from shiprail.scan.scanners.osv import OsvScanner
 from shiprail.scan.scanners.pip_audit import PipAuditScanner
 from shiprail.scan.scanners.semgrep import SemgrepScanner
@@ -29,6 +30,7 @@ SCANNERS: list[type[Scanner]] = [
     HadolintScanner,
     ActionlintScanner,
     ShellcheckScanner,
+    KubernetesScanner,
 ]
 
 
