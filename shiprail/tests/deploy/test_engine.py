@@ -260,3 +260,12 @@ def test_env_references_are_read_at_deploy_time(tmp_path) -> None:
     env = w.target.started_specs[-1].env
     assert env["WORKORDERS_API_TOKEN_HASHES"] == "ab" * 32 and env["A"] == "b"
     assert env["SHIPRAIL_RELEASE"] == w.ledger.live_release("dev").id
+
+
+def test_file_sd_dir_follows_the_monitoring_section(tmp_path) -> None:
+    from shiprail.config import ShiprailConfig
+    from shiprail.deploy.monitoring_targets import file_sd_dir
+
+    config = ShiprailConfig.model_validate({"monitoring": {"targets_dir": str(tmp_path / "t")}})
+    assert file_sd_dir(config) == tmp_path / "t"
+    assert file_sd_dir(None).parts[-2:] == ("monitoring", "targets")

@@ -63,8 +63,9 @@ class Platform:
     analysis: Callable[[], Analysis]
 
 
-def docker_platform(root: Path, state: Path) -> Platform:
-    """The real platform: Docker Engine targets, nginx/Traefik routers, /metrics analysis."""
+def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) -> Platform:
+    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch read from
+    Prometheus when ``monitoring.prometheus_url`` is set, else from the replicas' /metrics."""
     clients: dict[str, Any] = {}
 
     def target(_environment: str, cfg: EnvironmentConfig) -> Target:
@@ -101,6 +102,11 @@ def docker_platform(root: Path, state: Path) -> Platform:
         )
 
     def analysis() -> Analysis:
+        if prometheus_url:
+            from shiprail.deploy.analysis.prometheus import PrometheusAnalysis
+            from shiprail.observe.promapi import PrometheusAPI
+
+            return PrometheusAnalysis(PrometheusAPI(prometheus_url))
         from shiprail.deploy.analysis.metrics import MetricsAnalysis
 
         return MetricsAnalysis()

@@ -2,7 +2,7 @@
 
 ``<file_sd_dir>/<env>.json`` lists the live release's replicas with the labels dashboards
 and alerts group by; Prometheus (``file_sd_configs``) re-reads it without a restart. The
-directory defaults to ``<state dir>/monitoring/targets`` and is ``monitoring.file_sd_dir`` in
+directory defaults to ``<state dir>/monitoring/targets`` and is ``monitoring.targets_dir`` in
 shiprail.yaml when that section sets it.
 """
 
@@ -20,10 +20,16 @@ SERVICE = "workorders"
 
 
 def file_sd_dir(config: Any = None) -> Path:
+    """``monitoring.targets_dir`` (or ``file_sd_dir``) from shiprail.yaml, relative to the
+    repository; else ``<state dir>/monitoring/targets``."""
+    from shiprail.paths import repo_root
+
     monitoring = getattr(config, "monitoring", None)
-    configured = getattr(monitoring, "file_sd_dir", None)
-    if configured:
-        return Path(configured)
+    for key in ("file_sd_dir", "targets_dir"):
+        configured = getattr(monitoring, key, None)
+        if configured:
+            path = Path(configured)
+            return path if path.is_absolute() else repo_root() / path
     return state_dir() / "monitoring" / "targets"
 
 

@@ -45,7 +45,7 @@ def open_engine(say: Callable[[str], None] = plain_say) -> Engine:
     return Engine(
         config,
         open_ledger(),
-        docker_platform(root, state),
+        docker_platform(root, state, getattr(config.monitoring, "prometheus_url", None)),
         file_sd_dir=file_sd_dir(config),
         root=root,
         say=say,
