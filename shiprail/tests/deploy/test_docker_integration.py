@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import secrets
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -23,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from shiprail.config import ShiprailConfig
 from shiprail.deploy.engine import Engine, docker_platform
 from shiprail.deploy.ledger import Ledger, LockHeld
@@ -320,6 +325,77 @@ def test_concurrent_deploy_is_refused(env: Env) -> None:
     thread.join(timeout=180)
     assert not errors, errors
     assert env.served_version() == "3.0.0-it"
+
+
+def _cli_deploy(env: Env, image: str) -> subprocess.Popen[str]:
+    """``shiprail deploy`` as a separate process, configured for the test environment."""
+    root = env.state / "cli-root"
+    root.mkdir(exist_ok=True)
+    cfg = env.config.environments[env.name].model_dump(mode="json", exclude_defaults=True)
+    (root / "shiprail.yaml").write_text(yaml.safe_dump({"environments": {env.name: cfg}}))
+    variables = {
+        **os.environ,
+        "SHIPRAIL_ROOT": str(root),
+        "SHIPRAIL_STATE_DIR": str(env.state),
+        "SHIPRAIL_DATABASE_URL": env.ledger.url,
+        "SHIPRAIL_ACTOR": "killed-run",
+    }
+    shiprail = str(Path(sys.executable).with_name("shiprail"))
+    return subprocess.Popen(
+        [shiprail, "deploy", env.name, "--image", env.images[image]],
+        env=variables, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str) -> list[str]:
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if text in line:
+            return lines
+    pytest.fail(f"'{text}' never printed: {''.join(lines)}")
+
+
+def test_sigterm_during_deploy_keeps_previous_and_exits_1(env: Env) -> None:
+    live = env.ledger.live_release(env.name)
+    assert live is not None
+    before = env.served_version()
+    process = _cli_deploy(env, "never-ready")
+    _wait_for_line(process, "waiting for health")
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "interrupted" in err and live.id in err
+    assert env.served_version() == before
+    failed = env.ledger.releases(env.name)[0]
+    assert failed.status == "failed" and failed.created_by == "killed-run"
+    assert not env.client.containers.list(
+        all=True, filters={"label": f"io.shiprail.release={failed.id}"}
+    )
+    assert env.ledger.lock_info(env.name) is None
+
+
+def test_lock_of_killed_deploy_is_recovered_by_the_next_run(env: Env) -> None:
+    before = env.served_version()
+    process = _cli_deploy(env, "never-ready")
+    _wait_for_line(process, "waiting for health")
+    process.kill()
+    process.wait(timeout=30)
+    lock = env.ledger.lock_info(env.name)
+    assert lock is not None and lock.pid == process.pid, "the killed run left its lock"
+    assert env.served_version() == before, "the previous release kept serving"
+    orphan = env.ledger.releases(env.name)[0]
+    assert orphan.status == "pending"
+    release = env.engine().deploy(env.name, env.images["v2"])
+    assert release.status == "live" and env.served_version() == "2.0.0-it"
+    statuses = {a.release_id: a.status for a in env.ledger.attempts(env.name)}
+    assert statuses[orphan.id] == "interrupted"
+    orphan_now = env.ledger.release(orphan.id)
+    assert orphan_now is not None and orphan_now.status == "failed"
+    assert not env.client.containers.list(
+        all=True, filters={"label": f"io.shiprail.release={orphan.id}"}
+    )
 
 
 def test_prune_keeps_what_the_last_releases_need(env: Env) -> None:
