@@ -252,6 +252,7 @@ def test_env_references_are_read_at_deploy_time(tmp_path) -> None:
     w = W(tmp_path, ShiprailConfig(environments={"dev": cfg}))
     with pytest.raises(ConfigError, match="SHIPRAIL_TEST_HASHES is not set"):
         w.engine.deploy("dev", "workorders:v1")
+    assert w.ledger.releases("dev") == [] and w.ledger.attempts("dev") == []
     os.environ["SHIPRAIL_TEST_HASHES"] = "ab" * 32
     try:
         w.engine.deploy("dev", "workorders:v1")

@@ -269,6 +269,7 @@ class Engine:
                 " RELEASE --reason '...'",
             )
         secrets = self._secrets(environment, cfg)
+        self._env(environment, cfg, "")  # configuration errors before anything is recorded
         target = self.platform.target(environment, cfg)
         digest, git_sha = target.image_digest(image)
         with self.ledger.lock(environment, self.holder, wait=wait):
