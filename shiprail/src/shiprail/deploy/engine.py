@@ -276,6 +276,8 @@ class Engine:
             self._recover(environment, cfg, target)
             live = self.ledger.live_release(environment)
             previous = self._running(target, environment, live)
+            router = self.platform.router(environment, cfg, target)
+            analysis = self.platform.analysis()
             release = self.ledger.create_release(
                 environment=environment,
                 image=image,
@@ -316,8 +318,8 @@ class Engine:
                 environment=environment,
                 config=cfg,
                 target=target,
-                router=self.platform.router(environment, cfg, target),
-                analysis=self.platform.analysis(),
+                router=router,
+                analysis=analysis,
                 spec=spec,
                 previous=previous,
                 on_switch=self._on_switch(environment),
