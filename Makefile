@@ -58,7 +58,7 @@ test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, co
 test-app: $(VENV)/.installed
 	set -a; source .cache/services.env; set +a; \
 	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q app/tests -p no:cacheprovider \
-	  --cov=workorders --cov-report=term --cov-fail-under=90 -rs
+	  --cov=workorders --cov-report=term --cov-fail-under=90 -rfEs
 
 slo-check: $(VENV)/.installed ## fail when monitoring/prometheus/slo-rules.yaml is stale
 	$(BIN)/shiprail slo generate --check
@@ -78,7 +78,7 @@ k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment 
 
 test-shiprail: $(VENV)/.installed slo-check
 	set -a; source .cache/services.env; set +a; \
-	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rs
+	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rfEs
 
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check app shiprail bench

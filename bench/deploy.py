@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shiprail" / "tests" / "deploy"))
 
 from load import Load  # noqa: E402
+
 from shiprail.build.docker_client import docker_client  # noqa: E402
 from shiprail.config import ShiprailConfig  # noqa: E402
 from shiprail.deploy.engine import Engine, docker_platform  # noqa: E402

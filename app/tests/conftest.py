@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+
 from workorders import migrate
 from workorders.db import normalise_url
 from workorders.main import create_app

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+
 from workorders import migrate
 from workorders.faults import FaultSettings, FaultState
 from workorders.main import create_app

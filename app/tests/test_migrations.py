@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect
+
 from workorders import migrate
 from workorders.db import normalise_url
 
@@ -29,6 +30,7 @@ def test_upgrade_downgrade_upgrade(database_url):
 def test_models_match_the_migrations(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+
     from workorders.db import Base
 
     engine = create_engine(normalise_url(database_url))

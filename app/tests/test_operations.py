@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
+
 from workorders.main import create_app
 
 from conftest import AUTH, make_settings, new_order

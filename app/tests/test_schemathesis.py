@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+
 from workorders.main import create_app
 
 from conftest import AUTH, make_settings

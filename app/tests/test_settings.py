@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from workorders.settings import SettingsError, load_settings
 
 GOOD_HASH = hashlib.sha256(b"a-long-random-token-value").hexdigest()

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from workorders.main import create_app
 from workorders.observability import JsonFormatter
 from workorders.settings import Settings

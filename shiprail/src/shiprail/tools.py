@@ -108,6 +108,39 @@ def _dpkg_version(package: str) -> str | None:
     return match.group(1) if result.returncode == 0 and match else None
 
 
+def _go_module_version(path: str) -> str | None:
+    """The main module's version recorded in a Go binary (``go version -m``).
+
+    Binaries built with ``go install`` do not always print their release (Helm says
+    ``v3.22`` without link flags), but the build info always names the module version.
+    """
+    try:
+        result = _subprocess.run(["go", "version", "-m", path], timeout=30, ok_codes=None)
+    except ShiprailError:
+        return None
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] == "mod":
+            return fields[2].lstrip("v")
+    return None
+
+
+def _pypi_version(path: str, distribution: str) -> str | None:
+    """The installed distribution's version, asked of the tool's own venv.
+
+    Faster and exacter than ``--version`` (semgrep's checks the network for updates).
+    """
+    python = Path(path).resolve().parent / "python"
+    if not python.exists():
+        return None
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    try:
+        result = _subprocess.run([str(python), "-c", code], timeout=30, ok_codes=None)
+    except ShiprailError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def probe(tool: Tool) -> ToolStatus:
     """Find the tool's binary and read its version."""
     path = _subprocess.which(tool.binary)
@@ -115,6 +148,10 @@ def probe(tool: Tool) -> ToolStatus:
         return ToolStatus(tool, None, None)
     if tool.binary in DPKG_VERSION:
         return ToolStatus(tool, _dpkg_version(DPKG_VERSION[tool.binary]) or "unknown", path)
+    if tool.kind == "go" and (module_version := _go_module_version(path)):
+        return ToolStatus(tool, module_version, path)
+    if tool.kind == "pypi" and (dist_version := _pypi_version(path, tool.source)):
+        return ToolStatus(tool, dist_version, path)
     args = VERSION_ARGS.get(tool.binary, ("--version",))
     try:
         result = _subprocess.run([tool.binary, *args], timeout=60, ok_codes=None)

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from shiprail.config import ShiprailConfig
 from shiprail.deploy.engine import Engine, Platform
 from shiprail.deploy.ledger import Ledger

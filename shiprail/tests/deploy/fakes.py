@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import httpx
+
 from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
 from shiprail.deploy.routers.interface import Route, Router
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target

@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from shiprail.paths import repo_root
 
 from .conftest import require_integration

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
 from shiprail.config import ShiprailConfig
 from shiprail.deploy.engine import Engine, docker_platform
 from shiprail.deploy.ledger import Ledger, LockHeld

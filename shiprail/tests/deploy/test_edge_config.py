@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from shiprail.deploy.routers.interface import Route
 from shiprail.deploy.routers.nginx import SECURITY_HEADERS, render_nginx_conf
 from shiprail.deploy.routers.traefik import TraefikRouter, render_traefik_dynamic

@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 
 import pytest
+
 from shiprail.deploy.ledger import LockHeld
 from shiprail.errors import ApprovalPending, DeployFailed, UsageError
 

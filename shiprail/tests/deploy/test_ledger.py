@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
+
 from shiprail.cli import app
 from shiprail.deploy.ledger import VERSION_TABLE, Ledger, LockHeld
-from typer.testing import CliRunner
 
 from .conftest import require_integration
 

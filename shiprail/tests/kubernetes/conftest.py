@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shiprail.kubernetes.settings import KubernetesConfig
 
 from shiprail import _subprocess
+from shiprail.kubernetes.settings import KubernetesConfig
 
 REPO = Path(__file__).resolve().parents[3]
 CRDS = REPO / ".cache" / "data" / "crds"

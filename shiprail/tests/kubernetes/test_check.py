@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from shiprail.cli import app
 from shiprail.errors import ConfigError
 from shiprail.kubernetes import checkov_k8s
@@ -16,7 +18,6 @@ from shiprail.kubernetes.manifests import Manifest
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.scan.scanners.interface import Severity
 from shiprail.scan.scanners.kubernetes import KubernetesScanner
-from typer.testing import CliRunner
 
 from .conftest import REPO, need_tools
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import yaml
+
 from shiprail.kubernetes import crds, gatekeeper
 from shiprail.kubernetes.settings import KubernetesConfig
 

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 import yaml
+
 from shiprail.kubernetes import gitops
 from shiprail.kubernetes.manifests import Manifest, load_manifest_files
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from shiprail import _subprocess
 from shiprail.kubernetes import policy
 from shiprail.kubernetes.manifests import Manifest
 from shiprail.kubernetes.settings import KubernetesConfig
-
-from shiprail import _subprocess
 
 from .conftest import REPO, need_tools
 

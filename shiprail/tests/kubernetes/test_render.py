@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from shiprail.errors import ConfigError
 from shiprail.kubernetes import render
 from shiprail.kubernetes.settings import KubernetesConfig, KubernetesEnvironment

@@ -7,6 +7,7 @@ import copy
 from pathlib import Path
 
 import yaml
+
 from shiprail.kubernetes import crds, schema
 from shiprail.kubernetes.manifests import Manifest
 
@@ -73,6 +74,7 @@ def test_httproute_from_the_chart_validates_against_gateway_api(crds_dir: Path) 
 
 def test_missing_crd_data_says_how_to_fetch(tmp_path: Path) -> None:
     import pytest
+
     from shiprail.errors import ToolMissing
 
     with pytest.raises(ToolMissing, match="fetch-data"):

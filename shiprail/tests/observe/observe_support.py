@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from shiprail._subprocess import which
 
 ROOT = Path(__file__).resolve().parents[3]

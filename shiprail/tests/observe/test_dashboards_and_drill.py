@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from observe_support import MONITORING, ROOT, require_tools
+
 from shiprail.observe.dashboards import check_dashboards, dashboard_queries, substitute
 from shiprail.observe.drill import (
     alertmanager_config,

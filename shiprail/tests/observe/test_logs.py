@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import yaml
 from observe_support import MONITORING, ROOT, require_tools
+
 from shiprail.observe import checks
 
 LOKI = MONITORING / "loki"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from observe_support import MONITORING, ROOT, require_tools
+
 from shiprail.observe import checks
 
 pytestmark = pytest.mark.prometheus

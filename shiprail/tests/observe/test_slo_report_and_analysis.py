@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from observe_support import MONITORING
+
 from shiprail.deploy.analysis.interface import Limits, WatchTarget
 from shiprail.deploy.analysis.prometheus import PrometheusAnalysis
 from shiprail.errors import ToolCrashed, UsageError

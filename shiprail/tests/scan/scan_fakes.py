@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from shiprail.errors import ToolCrashed
 from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
 

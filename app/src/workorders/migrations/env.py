@@ -1,6 +1,7 @@
 """Alembic environment: online migrations against the configured URL."""
 
 from alembic import context
+
 from workorders import models  # noqa: F401 - registers the tables on Base.metadata
 from workorders.db import Base, make_engine
 

@@ -1,0 +1,96 @@
+"""tools.lock parsing and ``shiprail doctor``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from shiprail import __version__
+from shiprail.cli import app
+from shiprail.errors import ConfigError
+from shiprail.tools import Tool, load_lock, version_matches
+
+runner = CliRunner()
+
+
+def write_lock(tmp_path, body: str):
+    path = tmp_path / "tools.lock"
+    path.write_text("# header\n" + body)
+    return path
+
+
+def test_the_repository_lock_parses_and_pins_every_kind():
+    tools = load_lock()
+    kinds = {tool.kind for tool in tools}
+    assert kinds == {"apt", "pypi", "go"}
+    names = {tool.name for tool in tools}
+    for expected in ("docker.io", "postgresql", "prometheus", "helm", "bandit", "gitleaks"):
+        assert expected in names
+
+
+def test_malformed_lines_name_the_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"tools.lock:3: expected 6 fields"):
+        load_lock(write_lock(tmp_path, "ok apt 1 ok ok required\nbroken line\n"))
+    with pytest.raises(ConfigError, match=r"tools.lock:2: kind must be one of"):
+        load_lock(write_lock(tmp_path, "x brew 1 x x required\n"))
+    with pytest.raises(ConfigError, match=r"tools.lock:2: need must be one of"):
+        load_lock(write_lock(tmp_path, "x apt 1 x x maybe\n"))
+
+
+@pytest.mark.parametrize(
+    ("found", "pinned", "ok"),
+    [
+        ("15.18", "15", True),
+        ("3.22.0", "v3.22.0", True),
+        ("2.42.0", "2.42", True),
+        ("2.43.0", "2.42", False),
+        ("1.10", "1.1", False),
+        ("8.30.1", "v8.30.2", False),
+    ],
+)
+def test_version_matching_is_by_components(found, pinned, ok):
+    assert version_matches(found, pinned) is ok
+
+
+def test_install_commands_are_exact():
+    assert Tool("nginx", "apt", "1.22", "nginx", "nginx", True).install_command() == (
+        "apt-get install -y nginx"
+    )
+    go = Tool("helm", "go", "v3.22.0", "helm.sh/helm/v3/cmd/helm", "helm", True)
+    assert go.install_command().endswith("go install helm.sh/helm/v3/cmd/helm@v3.22.0")
+
+
+def test_version_flag():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"shiprail {__version__}"
+
+
+def test_doctor_exits_3_and_says_how_to_install_a_missing_required_tool(tmp_path, monkeypatch):
+    write_lock(
+        tmp_path,
+        "shellcheck apt 0 shellcheck shellcheck required\n"
+        "nothere pypi 1.0 nothere-dist no-such-binary-xyz required\n"
+        "extra go v1.0.0 example.org/extra no-such-binary-abc optional\n",
+    )
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(tmp_path))
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 3
+    rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
+    assert rows["shellcheck"]["ok"] is True
+    assert rows["shellcheck"]["found"].startswith("0.")
+    assert rows["nothere"]["found"] is None
+    assert rows["nothere"]["install"] == "scripts/install-tools.sh nothere  # nothere-dist==1.0"
+    assert rows["extra"]["required"] is False
+    assert "nothere" in result.stderr
+    assert "extra" not in result.stderr.split("missing or wrong:")[1]
+
+
+def test_doctor_passes_when_only_optional_tools_are_missing(tmp_path, monkeypatch):
+    write_lock(tmp_path, "extra go v1.0.0 example.org/extra no-such-binary-abc optional\n")
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(tmp_path))
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0
+    assert "missing" in result.stderr
