@@ -10,7 +10,7 @@ DEMO_PORT   ?= 8000
 DEMO_DB     ?= .shiprail/demo.db
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help demo test test-app test-shiprail lint fmt image bench tools services clean lock
+.PHONY: help demo serve test test-app test-shiprail lint fmt image bench tools services clean lock
 .PHONY: drill slo-check
 .PHONY: k8s-check
 .PHONY: scan bench-scan
@@ -37,16 +37,22 @@ tools: ## install the external tools pinned in tools.lock into .tools/ (idempote
 services: tools ## start Docker Engine and a private PostgreSQL on loopback
 	scripts/services.sh start
 
-demo: $(VENV)/.installed ## migrate a SQLite database and serve workorders on 127.0.0.1
+demo: $(VENV)/.installed ## build the image, deploy it to dev behind the TLS edge, smoke it, print the URL
+	scripts/install-tools.sh docker.io debootstrap openssl
+	scripts/services.sh docker
+	@mkdir -p .shiprail/demo
+	@[ -s .shiprail/demo/api-token ] || (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > .shiprail/demo/api-token)
+	@$(BIN)/workorders hash-token < .shiprail/demo/api-token > .shiprail/demo/api-token.sha256
+	$(BIN)/shiprail build image
+	$(BIN)/shiprail deploy dev
+	@echo "write token for the API: .shiprail/demo/api-token (only its SHA-256 reaches the service)" >&2
+	@echo "run 'make demo' again to ship a new release with blue/green; 'shiprail status' shows both" >&2
+
+serve: $(VENV)/.installed ## serve workorders from the source tree on 127.0.0.1:$(DEMO_PORT) (SQLite, no container)
 	@mkdir -p .shiprail
 	@WORKORDERS_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/workorders migrate
-	@token=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))'); \
-	 hash=$$(printf '%s' "$$token" | $(BIN)/workorders hash-token); \
-	 echo "workorders API:  http://127.0.0.1:$(DEMO_PORT)/api/v1/workorders" >&2; \
-	 echo "API docs:        http://127.0.0.1:$(DEMO_PORT)/docs" >&2; \
-	 echo "write token:     $$token   (this run only; only its SHA-256 is given to the service)" >&2; \
-	 WORKORDERS_DATABASE_URL=sqlite:///$(DEMO_DB) WORKORDERS_API_TOKEN_HASHES=$$hash \
-	 exec $(BIN)/workorders serve --host 127.0.0.1 --port $(DEMO_PORT)
+	@echo "workorders API:  http://127.0.0.1:$(DEMO_PORT)/api/v1/workorders   docs: http://127.0.0.1:$(DEMO_PORT)/docs" >&2
+	@WORKORDERS_DATABASE_URL=sqlite:///$(DEMO_DB) exec $(BIN)/workorders serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, container and engine tests
 	$(MAKE) lint

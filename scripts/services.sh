@@ -4,7 +4,7 @@
 #   - a private PostgreSQL cluster "${SHIPRAIL_PG_CLUSTER:-shiprail}" on 127.0.0.1:${SHIPRAIL_PG_PORT:-55432}
 # Writes .cache/services.env with SHIPRAIL_TEST_POSTGRES_URL for `make test`.
 #
-#   scripts/services.sh start | stop | status
+#   scripts/services.sh start | docker | stop | status
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,9 +61,10 @@ SQL
 
 case "${1:-start}" in
   start) start_docker; start_postgres ;;
+  docker) start_docker ;;
   stop)
     pg_ctlcluster "$(pg_version)" "$pg_cluster" stop 2>/dev/null || true
     say "postgres: stopped (dockerd is left running)" ;;
   status) docker info --format 'docker {{.ServerVersion}}' 2>/dev/null || say "docker: down"; pg_lsclusters ;;
-  *) die "usage: $0 start|stop|status" ;;
+  *) die "usage: $0 start|docker|stop|status" ;;
 esac

@@ -57,3 +57,19 @@ def test_unknown_env_is_refused_from_the_environment(monkeypatch):
     monkeypatch.setenv("WORKORDERS_ENV", "production")
     with pytest.raises(SettingsError, match="WORKORDERS_ENV"):
         load_settings()
+
+
+def test_secrets_mounted_as_files_are_read(tmp_path, monkeypatch):
+    (tmp_path / "workorders_api_token_hashes").write_text(GOOD_HASH + "\n")
+    monkeypatch.setenv("WORKORDERS_SECRETS_DIR", str(tmp_path))
+    monkeypatch.delenv("WORKORDERS_API_TOKEN_HASHES", raising=False)
+    settings = load_settings(env="prod")
+    assert settings.api_token_hashes == [GOOD_HASH]
+
+
+def test_environment_wins_over_secret_files(tmp_path, monkeypatch):
+    other = hashlib.sha256(b"from-the-environment").hexdigest()
+    (tmp_path / "workorders_api_token_hashes").write_text(GOOD_HASH)
+    monkeypatch.setenv("WORKORDERS_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKORDERS_API_TOKEN_HASHES", other)
+    assert load_settings(env="prod").api_token_hashes == [other]

@@ -7,13 +7,19 @@ production service that silently accepts "changeme" is worse than one that does 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from workorders import __version__
+
+#: Where secrets mounted as files are read from (one file per setting, named like the
+#: variable: ``workorders_api_token_hashes``); ``WORKORDERS_SECRETS_DIR`` overrides it.
+DEFAULT_SECRETS_DIR = "/run/secrets"
 
 #: Largest request body accepted, in bytes (documented in the README and OpenAPI description).
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -105,7 +111,12 @@ def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, turning validation errors into one clear message."""
     from pydantic import ValidationError
 
+    secrets_dir = Path(os.environ.get("WORKORDERS_SECRETS_DIR", DEFAULT_SECRETS_DIR))
     try:
+        if secrets_dir.is_dir():
+            # Secrets mounted as files (``/run/secrets/workorders_api_token_hashes``) keep
+            # them out of the container's environment; environment variables still win.
+            return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[arg-type]
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []

@@ -77,6 +77,14 @@ def test_nginx_config_is_tls_only_with_headers_and_json_logs() -> None:
     assert "auth_basic" not in render_nginx_conf(ROUTE, basic_auth=False)
 
 
+def test_bearer_writes_skip_basic_auth_but_reads_do_not() -> None:
+    # Basic auth and API bearer tokens share the Authorization header.
+    conf = render_nginx_conf(ROUTE, basic_auth=True)
+    assert "auth_basic $shiprail_basic_auth_realm;" in conf
+    assert '"~^(POST|PUT|PATCH|DELETE):Bearer " off;' in conf
+    assert "GET" not in conf.split("$shiprail_basic_auth_realm {")[1].split("}")[0]
+
+
 def test_nginx_config_refuses_injection() -> None:
     bad = Route("dev", "dev.localhost; evil", "r1", "blue", ("10.0.0.1:8000",))
     with pytest.raises(DeployFailed, match="refusing"):

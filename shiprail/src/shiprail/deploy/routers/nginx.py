@@ -87,8 +87,19 @@ def render_nginx_conf(
     # The edge's headers are the ones that count: drop the service's own copies.
     hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
     auth = (
-        f'        auth_basic "{route.environment}";\n'
+        "        auth_basic $shiprail_basic_auth_realm;\n"
         f"        auth_basic_user_file {conf_dir}/htpasswd;\n"
+        if basic_auth
+        else ""
+    )
+    # Basic auth and the API's bearer tokens share the Authorization header, so writes that
+    # carry a bearer token skip the edge's basic auth: the service checks the token itself.
+    # Reads (GET/HEAD) always need the basic-auth password.
+    realm_map = (
+        '    map "$request_method:$http_authorization" $shiprail_basic_auth_realm {\n'
+        '        "~^(POST|PUT|PATCH|DELETE):Bearer " off;\n'
+        f'        default "{route.environment}";\n'
+        "    }\n"
         if basic_auth
         else ""
     )
@@ -127,6 +138,7 @@ http {{
         '"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent",'
         '"environment":"{route.environment}","release":"{release}"}}';
     access_log /dev/stdout shiprail_json;
+{realm_map}
 
     upstream {upstream} {{
 {servers}
