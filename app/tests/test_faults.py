@@ -38,7 +38,9 @@ def test_error_ratio_is_exact_and_deterministic() -> None:
 
 def test_half_of_api_requests_fail_and_monitoring_endpoints_never_do(tmp_path: Path) -> None:
     with _app(tmp_path) as client:
-        assert client.put("/debug/faults", json={"error_ratio": 0.5}).status_code == 200
+        assert (
+            client.put("/debug/faults", json={"error_ratio": 0.5}, headers=AUTH).status_code == 200
+        )
         statuses = [client.get("/api/v1/workorders").status_code for _ in range(10)]
         assert statuses.count(500) == 5 and statuses.count(200) == 5
         failed = next(
@@ -51,13 +53,13 @@ def test_half_of_api_requests_fail_and_monitoring_endpoints_never_do(tmp_path: P
             metrics
         )
         assert client.get("/debug/faults").json() == {"error_ratio": 0.5, "delay_seconds": 0.0}
-        assert client.delete("/debug/faults").json()["error_ratio"] == 0.0
+        assert client.delete("/debug/faults", headers=AUTH).json()["error_ratio"] == 0.0
         assert client.get("/api/v1/workorders").status_code == 200
 
 
 def test_delay_slows_api_requests(tmp_path: Path) -> None:
     with _app(tmp_path) as client:
-        client.put("/debug/faults", json={"delay_seconds": 0.3})
+        client.put("/debug/faults", json={"delay_seconds": 0.3}, headers=AUTH)
         started = time.perf_counter()
         assert client.get("/api/v1/workorders").status_code == 200
         assert time.perf_counter() - started >= 0.3
@@ -68,8 +70,18 @@ def test_delay_slows_api_requests(tmp_path: Path) -> None:
 
 def test_invalid_faults_are_refused(tmp_path: Path) -> None:
     with _app(tmp_path) as client:
-        assert client.put("/debug/faults", json={"error_ratio": 2}).status_code == 422
-        assert client.put("/debug/faults", json={"delay_seconds": -1}).status_code == 422
+        assert client.put("/debug/faults", json={"error_ratio": 2}, headers=AUTH).status_code == 422
+        assert (
+            client.put("/debug/faults", json={"delay_seconds": -1}, headers=AUTH).status_code == 422
+        )
+
+
+def test_changing_faults_needs_a_token(tmp_path: Path) -> None:
+    with _app(tmp_path) as client:
+        assert client.put("/debug/faults", json={"error_ratio": 1}).status_code == 401
+        bad = {"Authorization": "Bearer wrong"}
+        assert client.delete("/debug/faults", headers=bad).status_code == 401
+        assert client.get("/api/v1/workorders").status_code == 200
 
 
 def test_fault_endpoints_do_not_exist_outside_dev(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import threading
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from workorders.api.deps import WriterDep
 from workorders.errors import APIError
 
 FAULT_PREFIX = "/api/"
@@ -74,13 +75,19 @@ def get_faults(request: Request) -> FaultSettings:
     return request.app.state.faults.settings
 
 
-@router.put("", summary="Set the faults: error ratio and added latency (dev only)")
+@router.put(
+    "",
+    summary="Set the faults: error ratio and added latency (dev only; needs a bearer token)",
+    dependencies=[WriterDep],
+)
 def put_faults(body: FaultSettings, request: Request) -> FaultSettings:
     request.app.state.faults.set(body)
     return body
 
 
-@router.delete("", summary="Clear every fault (dev only)")
+@router.delete(
+    "", summary="Clear every fault (dev only; needs a bearer token)", dependencies=[WriterDep]
+)
 def delete_faults(request: Request) -> FaultSettings:
     request.app.state.faults.set(FaultSettings())
     return request.app.state.faults.settings

@@ -548,6 +548,7 @@ class Drill:
         response = httpx.put(
             f"{self.app_url}/debug/faults",
             json={"error_ratio": error_ratio, "delay_seconds": delay_seconds},
+            headers={"Authorization": f"Bearer {self.token}"},
             timeout=5.0,
         )
         response.raise_for_status()
