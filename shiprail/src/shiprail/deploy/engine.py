@@ -16,7 +16,7 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,31 @@ class Engine:
                     raise ConfigError(f"{where}: cannot read {ref.file}: {exc.strerror}") from None
         return values
 
+    def _release_spec(
+        self,
+        environment: str,
+        cfg: EnvironmentConfig,
+        release: Release,
+        secrets: dict[str, bytes],
+    ) -> ReleaseSpec:
+        """What the target starts for ``release`` in ``environment``."""
+        return ReleaseSpec(
+            environment=environment,
+            release_id=release.id,
+            colour=release.colour,
+            image=release.image,
+            replicas=cfg.replicas,
+            cpus=cfg.cpus,
+            memory_bytes=cfg.memory_bytes,
+            network=cfg.network_name(environment),
+            container_port=cfg.container_port,
+            health_path=cfg.health.path,
+            health_interval_seconds=cfg.health.interval_seconds,
+            env=self._env(environment, cfg, release.id),
+            secrets=secrets,
+            pre_start_command=tuple(cfg.pre_start) if cfg.pre_start else None,
+        )
+
     def _env(self, environment: str, cfg: EnvironmentConfig, release_id: str) -> dict[str, str]:
         """The container environment; ``${NAME}`` values are read from shiprail's own
         environment at deploy time (for values that differ per site, such as token hashes)."""
@@ -298,22 +323,7 @@ class Engine:
             self.say(
                 f"{action} {image} to {environment} as release {release.id} ({release.colour})"
             )
-            spec = ReleaseSpec(
-                environment=environment,
-                release_id=release.id,
-                colour=release.colour,
-                image=image,
-                replicas=cfg.replicas,
-                cpus=cfg.cpus,
-                memory_bytes=cfg.memory_bytes,
-                network=cfg.network_name(environment),
-                container_port=cfg.container_port,
-                health_path=cfg.health.path,
-                health_interval_seconds=cfg.health.interval_seconds,
-                env=self._env(environment, cfg, release.id),
-                secrets=secrets,
-                pre_start_command=tuple(cfg.pre_start) if cfg.pre_start else None,
-            )
+            spec = self._release_spec(environment, cfg, release, secrets)
             rollout = Rollout(
                 environment=environment,
                 config=cfg,
@@ -469,23 +479,9 @@ class Engine:
             self.say(f"restarting the retained containers of {chosen.id}")
         else:
             self.say(f"no retained containers for {chosen.id}: starting {chosen.image} again")
-            instances = target.start(
-                ReleaseSpec(
-                    environment=environment,
-                    release_id=chosen.id,
-                    colour=chosen.colour,
-                    image=chosen.image,
-                    replicas=cfg.replicas,
-                    cpus=cfg.cpus,
-                    memory_bytes=cfg.memory_bytes,
-                    network=cfg.network_name(environment),
-                    container_port=cfg.container_port,
-                    health_path=cfg.health.path,
-                    health_interval_seconds=cfg.health.interval_seconds,
-                    env=self._env(environment, cfg, chosen.id),
-                    secrets=self._secrets(environment, cfg),
-                )
-            )
+            spec = self._release_spec(environment, cfg, chosen, self._secrets(environment, cfg))
+            # The database is already at this release's schema or newer: no pre-start step.
+            instances = target.start(replace(spec, pre_start_command=None))
         timings["start"] = self.clock() - t
         switched = False
         router = self.platform.router(environment, cfg, target)
