@@ -3,6 +3,10 @@
 Severity: bandit's HIGH/MEDIUM/LOW issue severity maps to high/medium/low; a LOW-confidence
 result is lowered one step. Run with ``--ignore-nosec`` so that ``# nosec`` comments are
 judged by shiprail (they count only with a reason).
+
+``assert`` (B101) is how pytest tests check things, so it is not reported in test files
+(``test_*.py``, ``*_test.py``, ``conftest.py``, anything under a ``tests/`` directory); in
+application code it still is, since ``python -O`` strips asserts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,19 @@ from shiprail.scan.scanners._util import chunks, load_json, rel
 from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
 
 _LEVELS = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
+ASSERT_RULE = "B101"
+
+
+def is_test_file(path: str) -> bool:
+    """True for pytest's files: where ``assert`` is the point, not a weakness."""
+    parts = Path(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        "tests" in parts[:-1]
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 class BanditScanner(Scanner):
@@ -35,6 +52,8 @@ class BanditScanner(Scanner):
             )
             data = load_json("bandit", result.stdout)
             for item in data.get("results", []):
+                if item["test_id"] == ASSERT_RULE and is_test_file(rel(root, item["filename"])):
+                    continue
                 severity = _LEVELS.get(item.get("issue_severity", ""), Severity.medium)
                 if item.get("issue_confidence") == "LOW":
                     severity = severity.lower()
