@@ -180,9 +180,12 @@ def scan(
         typer.Option(envvar="SHIPRAIL_OUTPUT", help="Report file per --format ('-' = stdout)."),
     ] = None,
     reports_dir: Annotated[
-        Path,
-        typer.Option(envvar="SHIPRAIL_REPORTS_DIR", help="Where reports go when no --output."),
-    ] = Path("reports"),
+        Path | None,
+        typer.Option(
+            envvar="SHIPRAIL_REPORTS_DIR",
+            help="Where reports go when no --output (default: PATH/reports).",
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
@@ -195,6 +198,14 @@ def scan(
         str | None,
         typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
     ] = None,
+    git_history: Annotated[
+        bool,
+        typer.Option(
+            "--git-history",
+            envvar="SHIPRAIL_GIT_HISTORY",
+            help="Also scan every commit's diff for secrets (gitleaks; scan.git_history).",
+        ),
+    ] = False,
     only: Annotated[
         list[str] | None,
         typer.Option(envvar="SHIPRAIL_ONLY", help="Run only these scanners (TOOL,...)."),
@@ -233,6 +244,7 @@ def scan(
         baseline=baseline,
         write_baseline=write_baseline,
         changed_since=changed_since,
+        git_history=git_history,
         only=split_names(only),
         skip=split_names(skip),
         offline=offline,

@@ -73,6 +73,8 @@ CASES = [
     ("k8s/pod.yaml", "iac", "semgrep", "shiprail-k8s-hostpath"),
     (".github/workflows/pr.yml", "workflow", "actionlint", "untrusted-input"),
     ("docker-compose.yml", "iac", "semgrep", "shiprail-compose-docker-socket"),
+    ("compose/stack.yaml", "iac", "semgrep", "shiprail-compose-docker-socket"),
+    ("compose/stack.yaml", "iac", "semgrep", "shiprail-compose-privileged"),
     ("requirements.txt", "dependencies", "osv", "PYSEC-2021-66"),
 ]
 
@@ -89,6 +91,24 @@ def test_insecure_sample_is_caught(
     assert found, f"{tool}/{rule} not reported for {path}"
     assert found[0]["category"] == category
     assert found[0]["line"] >= 1
+
+
+def test_compose_files_are_caught_by_our_rules_not_checkov(insecure: dict[str, Any]) -> None:
+    """checkov has no compose framework offline; our Semgrep rules cover compose files: the
+    socket in the short, flow-list and long (``source: /run/docker.sock``) forms."""
+    compose = [f for f in insecure["json"]["findings"] if "compose" in f["path"]]
+    assert not [f for f in compose if f["tool"] == "checkov"]
+    sockets = sorted(
+        (f["path"], f["line"])
+        for f in compose
+        if f["rule"] == "shiprail-compose-docker-socket" and f["blocking"]
+    )
+    assert sockets == [
+        ("compose/stack.yaml", 9),
+        ("compose/stack.yaml", 13),
+        ("docker-compose.yml", 6),
+    ]
+    assert all(f["severity"] == "critical" for f in compose if "socket" in f["rule"])
 
 
 def test_every_blocking_sample_blocks(insecure: dict[str, Any]) -> None:

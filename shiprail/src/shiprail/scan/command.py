@@ -33,10 +33,13 @@ class ScanRequest:
     path: Path
     formats: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    reports_dir: Path = Path("reports")
+    #: None: ``reports/`` under the scanned PATH, where the file discovery always ignores it
+    reports_dir: Path | None = None
     baseline: Path | None = None
     write_baseline: Path | None = None
     changed_since: str | None = None
+    #: gitleaks also reads every commit (on top of ``scan.git_history`` in shiprail.yaml)
+    git_history: bool = False
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     offline: bool = False
@@ -75,7 +78,8 @@ def plan_outputs(req: ScanRequest) -> list[tuple[str, str]]:
     if len(req.formats) == 1:
         return [(req.formats[0], "-")]
     chosen = req.formats or DEFAULT_FORMATS
-    return [(fmt, str(req.reports_dir / default_name(fmt))) for fmt in chosen]
+    reports_dir = req.reports_dir or req.path / "reports"
+    return [(fmt, str(reports_dir / default_name(fmt))) for fmt in chosen]
 
 
 def execute(req: ScanRequest) -> int:
@@ -85,6 +89,8 @@ def execute(req: ScanRequest) -> int:
         raise UsageError(f"PATH must be a directory: {req.path}")
     outputs = plan_outputs(req)
     config = load_scan_config(root, req.config)
+    if req.git_history and not config.git_history:
+        config = config.model_copy(update={"git_history": True})
     settings = ScanSettings(
         root=root,
         config=config,

@@ -75,6 +75,11 @@ def data(outcome: ScanOutcome) -> dict[str, Any]:
                 "blocking": i.blocking,
                 "justification": i.justification,
                 "note": i.note,
+                **(
+                    {"commit": i.finding.properties["commit"]}
+                    if "commit" in i.finding.properties
+                    else {}
+                ),
             }
             for i in d.items
         ],

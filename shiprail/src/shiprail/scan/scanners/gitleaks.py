@@ -126,7 +126,7 @@ class GitleaksScanner(Scanner):
             help_text="Remove the secret, rotate it, and load it from the environment or a "
             "secret store.",
         )
-        where = f" in commit {commit[:12]}" if commit else ""
+        where = f" in commit {commit}" if commit else ""
         return Finding(
             tool=self.name,
             rule=rule,
