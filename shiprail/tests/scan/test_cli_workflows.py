@@ -549,3 +549,74 @@ def test_waiver_warning_window_is_14_days(days: int, state: str) -> None:
     today = dt.date(2030, 6, 1)
     waiver = Waiver(rule="R", reason="why not", owner="own", expires=today + dt.timedelta(days))
     assert status([waiver], today)[0].state == state
+
+
+def _commit_and_delete(repo: Path, name: str, text: str) -> str:
+    """Commit ``name`` with ``text``, then delete it; return the commit that added it."""
+    write(repo, {name: text})
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", f"add {name}")
+    added = git(repo, "rev-parse", "HEAD")
+    git(repo, "rm", "-q", name)
+    git(repo, "commit", "-q", "-m", f"remove {name}")
+    return added
+
+
+def test_git_history_is_not_served_from_a_stale_cache(tmp_path: Path) -> None:
+    """A secret committed then deleted leaves the working tree as it was: the cached result
+    of the clean history must not be reused."""
+    require_tools("gitleaks")
+    repo = new_repo(tmp_path / "repo", {"app.py": CLEAN_PY})
+    scan = ["scan", str(repo), "--only", "gitleaks", "--git-history", "--format", "json"]
+    assert shiprail(scan, tmp_path).returncode == 0
+    leaked = _commit_and_delete(repo, "creds.py", f'KEY = "{AWS_KEY}"\n')
+    result = shiprail(scan, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert {f["commit"] for f in json_report(result)["findings"]} == {leaked}
+    for cached in (tmp_path / "scan-cache").rglob("*"):
+        if cached.is_file():
+            assert AWS_KEY not in cached.read_text(errors="replace")
+
+
+def test_git_history_since_a_ref_and_under_a_subdirectory(tmp_path: Path) -> None:
+    require_tools("gitleaks")
+    repo = new_repo(tmp_path / "repo", {"app.py": CLEAN_PY, "svc/main.py": CLEAN_PY})
+    old = _commit_and_delete(repo, "old.py", f'KEY = "{AWS_KEY}"\n')
+    git(repo, "tag", "release-1")
+    new = _commit_and_delete(repo, "svc/token.py", f'TOKEN = "{GITHUB_TOKEN}"\n')
+
+    everything = shiprail(
+        ["scan", str(repo), "--only", "gitleaks", "--git-history", "--format", "json"], tmp_path
+    )
+    found = {(f["path"], f["commit"]) for f in json_report(everything)["findings"]}
+    assert found == {("old.py", old), ("svc/token.py", new)}
+
+    since = shiprail(
+        ["scan", str(repo), "--only", "gitleaks", "--git-history", "--changed-since",
+         "release-1", "--format", "json"],
+        tmp_path,
+    )  # fmt: skip
+    assert since.returncode == 1, since.stderr
+    assert {(f["path"], f["commit"]) for f in json_report(since)["findings"]} == {
+        ("svc/token.py", new)
+    }
+
+    # a scan of svc/ reports history under svc/ only, with paths relative to it
+    sub = shiprail(
+        ["scan", str(repo / "svc"), "--only", "gitleaks", "--git-history", "--format", "json"],
+        tmp_path,
+    )
+    assert {(f["path"], f["commit"]) for f in json_report(sub)["findings"]} == {("token.py", new)}
+
+
+def test_git_history_outside_a_repository(tmp_path: Path) -> None:
+    require_tools("gitleaks")
+    plain = tmp_path / "plain"
+    write(plain, {"app.py": CLEAN_PY})
+    asked = shiprail(["scan", str(plain), "--only", "gitleaks", "--git-history"], tmp_path)
+    assert asked.returncode == 2 and "--git-history needs a git repository" in asked.stderr
+
+    write(plain, {"shiprail.yaml": "scan:\n  git_history: true\n"})
+    configured = shiprail(["scan", str(plain), "--only", "gitleaks", "--format", "json"], tmp_path)
+    assert configured.returncode == 0, configured.stderr
+    assert "git history not scanned" in configured.stderr

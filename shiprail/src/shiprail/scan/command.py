@@ -11,6 +11,7 @@ from pathlib import Path
 
 from shiprail.errors import EXIT_OK, EXIT_TOOL, UsageError
 from shiprail.scan import baseline as baseline_mod
+from shiprail.scan import files as files_mod
 from shiprail.scan.report import FORMATS, default_name, render
 from shiprail.scan.runner import ScanOutcome, baseline_entries, load_scan_config, run_scan
 from shiprail.scan.settings import ScanSettings
@@ -89,7 +90,9 @@ def execute(req: ScanRequest) -> int:
         raise UsageError(f"PATH must be a directory: {req.path}")
     outputs = plan_outputs(req)
     config = load_scan_config(root, req.config)
-    if req.git_history and not config.git_history:
+    if req.git_history:
+        if not files_mod.is_git(root):
+            raise UsageError(f"--git-history needs a git repository; {req.path} is not in one")
         config = config.model_copy(update={"git_history": True})
     settings = ScanSettings(
         root=root,

@@ -22,6 +22,7 @@ from shiprail import _subprocess
 from shiprail.errors import ShiprailError
 from shiprail.scan import cache as cache_mod
 from shiprail.scan import files as files_mod
+from shiprail.scan.fingerprint import normalise
 from shiprail.scan.scanners.interface import (
     Category,
     Finding,
@@ -146,7 +147,7 @@ class Engine:
             if reason:
                 run.status, run.reason = SKIPPED, reason
                 continue
-            if not applicable:
+            if not applicable and not scanner.runs_without_files():
                 continue
             if scanner.binary and _subprocess.which(scanner.binary) is None:
                 run.status = MISSING
@@ -192,7 +193,8 @@ class Engine:
                 return
             self.progress(f"running {scanner.name} on {len(applicable)} file(s)")
             findings = scanner.scan(root, applicable)
-            findings = [self._complete(f) for f in findings]
+            secret = scanner.category == Category.secrets
+            findings = [self._complete(f, secret=secret) for f in findings]
             findings = [f for f in findings if not self._ignored(f.path)]
             run.findings = findings
             run.notes = list(scanner.notes())
@@ -205,12 +207,17 @@ class Engine:
         finally:
             run.seconds = time.monotonic() - started
 
-    def _complete(self, finding: Finding) -> Finding:
+    def _complete(self, finding: Finding, *, secret: bool = False) -> Finding:
         path = finding.path.removeprefix("./")
         line = max(1, finding.start_line or 1)
         snippet = finding.snippet
         if snippet is None:
             snippet = read_line(self.settings.root, path, line) or ""
+        if secret:
+            # the offending line holds the secret: keep only a digest of it (the fingerprint
+            # stays stable across moves and re-indents) so the cache never stores the value
+            digest = hashlib.sha256(normalise(snippet).encode("utf-8")).hexdigest()
+            snippet = f"sha256:{digest}"
         return replace(finding, path=path, start_line=line, snippet=snippet)
 
     def _ignored(self, path: str) -> bool:

@@ -5,6 +5,9 @@ scope, so ignored paths and untracked build output are never read. Secrets are r
 gitleaks' output and never reach our reports. ``--ignore-gitleaks-allow`` hands
 ``gitleaks:allow`` comments to shiprail, which accepts them only with a reason.
 
+With ``--changed-since REF`` the history scan reads only the commits ``REF..HEAD``. A tree
+that is not in a git repository has no history: the report says so in a note.
+
 Severity: private keys critical, every other rule high (gitleaks rules match real
 credential formats).
 """
@@ -18,8 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
+from shiprail.errors import ShiprailError
 from shiprail.scan.scanners._util import load_json
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.scan.scanners.interface import (
+    Category,
+    Finding,
+    Rule,
+    Scanner,
+    ScanNote,
+    Severity,
+)
 
 _GO_MOD = re.compile(r"^\s*mod\s+\S+\s+v?(\d+(?:\.\d+)+)", re.MULTILINE)
 
@@ -41,6 +52,15 @@ def _relative(item: dict[str, Any], bases: tuple[Path, ...]) -> str:
     return str(item.get("File", ""))
 
 
+def _git(root: Path, *args: str) -> str | None:
+    """``git -C root ARGS`` output, None when ``root`` is not in a repository."""
+    try:
+        result = _subprocess.run(["git", "-C", str(root), *args], timeout=60, ok_codes=None)
+    except ShiprailError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 class GitleaksScanner(Scanner):
     name = "gitleaks"
     category = Category.secrets
@@ -49,15 +69,36 @@ class GitleaksScanner(Scanner):
     patterns = ("*",)
     severity_doc = "private-key critical; every other rule high"
 
-    def __init__(self, history: bool = False) -> None:
+    def __init__(
+        self, history: bool = False, root: Path | None = None, since: str | None = None
+    ) -> None:
         self.history = history
+        self.root = root
+        self.since = since
+        self._notes: list[ScanNote] = []
 
     @classmethod
     def from_settings(cls, settings: ScanSettings) -> Scanner:
-        return cls(history=settings.config.git_history)
+        return cls(
+            history=settings.config.git_history,
+            root=settings.root,
+            since=settings.changed_since,
+        )
 
     def cache_key_extra(self) -> dict[str, Any]:
-        return {"history": self.history}
+        extra: dict[str, Any] = {"history": self.history, "since": self.since}
+        if self.history and self.root is not None:
+            # history changes without the working tree changing (a secret committed, then
+            # deleted): the commits every ref points at are part of the key
+            extra["refs"] = _git(self.root, "for-each-ref", "--format=%(objectname) %(refname)")
+            extra["head"] = _git(self.root, "rev-parse", "HEAD")
+        return extra
+
+    def notes(self) -> list[ScanNote]:
+        return list(self._notes)
+
+    def runs_without_files(self) -> bool:
+        return self.history
 
     def version_command(self) -> list[str] | None:
         # builds from the Go module proxy print no version; the module version is embedded
@@ -110,8 +151,26 @@ class GitleaksScanner(Scanner):
                 if relpath in wanted:
                     findings.append(self._finding(item, relpath, None))
         if self.history:
-            for item in self._run(["git", str(root)], cwd=root):
-                findings.append(self._finding(item, item.get("File", ""), item.get("Commit")))
+            findings.extend(self._history(root))
+        return findings
+
+    def _history(self, root: Path) -> list[Finding]:
+        # gitleaks names files from the top of the repository; the scan is of ``root``
+        prefix = _git(root, "rev-parse", "--show-prefix")
+        if prefix is None:
+            self._notes.append(
+                ScanNote(self.name, f"git history not scanned: {root} is not in a git repository")
+            )
+            return []
+        args = ["git", str(root)]
+        if self.since:
+            args += ["--log-opts", f"{self.since}..HEAD"]
+        findings = []
+        for item in self._run(args, cwd=root):
+            path = str(item.get("File", ""))
+            if not path.startswith(prefix):
+                continue
+            findings.append(self._finding(item, path.removeprefix(prefix), item.get("Commit")))
         return findings
 
     def _finding(self, item: dict[str, Any], path: str, commit: str | None) -> Finding:

@@ -153,6 +153,11 @@ class Scanner(ABC):
         """Notes for the report, available after :meth:`scan` (data source and date, ...)."""
         return []
 
+    def runs_without_files(self) -> bool:
+        """True when the scanner reads more than the files in scope (git history), so it
+        runs even when none of them applies (``--changed-since`` with nothing changed)."""
+        return False
+
 
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)+)")
 
