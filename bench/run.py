@@ -35,6 +35,15 @@ BODY = json.dumps(
 )
 
 
+#: The service as it runs in stage and prod: no dev-only fault hooks, a JSON log line per
+#: request (to /dev/null here), metrics and tracing on.
+PRODUCTION_LIKE = {
+    "WORKORDERS_ENV": "stage",
+    "WORKORDERS_API_TOKEN_HASHES": hashlib.sha256(TOKEN.encode()).hexdigest(),
+    "WORKORDERS_LOG_LEVEL": "INFO",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,11 +109,7 @@ def bench_database(label: str, database_url: str) -> dict[str, dict[str, float]]
     from workorders import migrate
 
     migrate.upgrade(database_url)
-    env = {
-        "WORKORDERS_DATABASE_URL": database_url,
-        "WORKORDERS_API_TOKEN_HASHES": hashlib.sha256(TOKEN.encode()).hexdigest(),
-        "WORKORDERS_LOG_LEVEL": "WARNING",
-    }
+    env = {**PRODUCTION_LIKE, "WORKORDERS_DATABASE_URL": database_url}
     with serve("workorders.main:create_app", env) as base:
         seeded(database_url, base)
         results = {
@@ -123,7 +128,7 @@ def main() -> int:
             results.update(bench_database("postgres", postgres_database(server)))
         else:
             print("bench: SHIPRAIL_TEST_POSTGRES_URL not set; PostgreSQL skipped", file=sys.stderr)
-        env = {"WORKORDERS_DATABASE_URL": f"sqlite:///{scratch}/health.db"}
+        env = {**PRODUCTION_LIKE, "WORKORDERS_DATABASE_URL": f"sqlite:///{scratch}/health.db"}
         with serve("workorders.main:create_app", env) as base:
             results["workorders /health"] = wrk(f"{base}/health")
         with serve("bare_app:create_app", {}) as base:
