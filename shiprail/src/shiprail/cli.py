@@ -513,6 +513,41 @@ def slo_report(
         print_table(rows)
 
 
+monitoring_app = typer.Typer(
+    help="Prometheus and Alertmanager for the Compose stack.", no_args_is_help=True
+)
+app.add_typer(monitoring_app, name="monitoring")
+
+
+@monitoring_app.command("images")
+def monitoring_images(
+    name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name", envvar="SHIPRAIL_NAME", help="prometheus or alertmanager (repeat; all)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", envvar="SHIPRAIL_FORCE", help="Rebuild even if current.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+) -> None:
+    """Build the Prometheus and Alertmanager images from Debian packages, with no network."""
+    from shiprail.build.docker_client import docker_client
+    from shiprail.observe.images import BuiltImage, build_monitoring_images
+
+    def run() -> list[BuiltImage]:
+        say = lambda line: typer.echo(f"monitoring: {line}", err=True)  # noqa: E731
+        return build_monitoring_images(docker_client(), name, force=force, say=say)
+
+    built = report(run)
+    if as_json:
+        typer.echo(json.dumps({"images": [b.as_dict() for b in built]}, indent=2))
+    else:
+        for image in built:
+            typer.echo(f"{image.reference} ({image.local_reference}, {image.package_version})")
+
+
 @app.command("drill")
 def drill_command(
     workdir: Annotated[
