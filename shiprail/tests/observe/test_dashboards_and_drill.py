@@ -140,18 +140,22 @@ def test_incident_drill(tmp_path: Path) -> None:
     """Real workorders, Prometheus and Alertmanager: faults in, the right pages out, on time."""
     require_tools("prometheus", "prometheus-alertmanager")
     result = run_drill(ROOT, tmp_path)
-    delivered = {(d["alertname"], d["status"]) for d in result.deliveries}
+    delivered = {(d["alertname"], d["severity"], d["status"]) for d in result.deliveries}
     assert delivered == {
-        ("HighErrorRate", "firing"),
-        ("HighErrorRate", "resolved"),
-        ("ErrorBudgetBurn", "firing"),
-        ("HighResponseTime", "firing"),
-        ("HighResponseTime", "resolved"),
-        ("ApplicationDown", "firing"),
-        ("ApplicationDown", "resolved"),
+        ("HighErrorRate", "critical", "firing"),
+        ("HighErrorRate", "critical", "resolved"),
+        ("ErrorBudgetBurn", "critical", "firing"),
+        ("HighResponseTime", "warning", "firing"),
+        ("HighResponseTime", "warning", "resolved"),
+        ("HighResponseTime", "critical", "firing"),
+        ("HighResponseTime", "critical", "resolved"),
+        ("ApplicationDown", "critical", "firing"),
+        ("ApplicationDown", "critical", "resolved"),
     }
     for delivery in result.deliveries:
-        assert delivery["channels"] == ["pagerduty", "slack"]
+        # critical pages (PagerDuty + Slack); warning tickets (Slack + email, resolved too)
+        wanted = ["email", "slack"] if delivery["severity"] == "warning" else ["pagerduty", "slack"]
+        assert delivery["channels"] == wanted
         assert delivery["seconds"] <= delivery["promised_seconds"]
     assert result.panel_queries >= 20 and result.panel_errors == []
     assert "drill passed" in result.timeline.render()

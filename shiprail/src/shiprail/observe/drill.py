@@ -10,12 +10,15 @@ the rules (range selectors and ``for:``) is divided by ``compression`` (60: 5m b
 1h becomes 1m), Prometheus scrapes and evaluates every second, and Alertmanager groups in
 seconds. The rule logic, thresholds, labels, routes, inhibitions and templates are the
 committed ones. A local HTTP server stands in for Slack and PagerDuty: the drill points the
-Slack webhook (read from a file, as in production) and the PagerDuty Events API URL at it.
+Slack webhook (read from a file, as in production) and the PagerDuty Events API URL at it. A
+local SMTP server (aiosmtpd) stands in for the mail relay: Alertmanager logs in with the
+committed username and a password file, as it would at the site.
 
 Phases: baseline (nothing fires) -> 50% errors (HighErrorRate + ErrorBudgetBurn page) ->
-recovery (resolved) -> slow responses (HighResponseTime) -> recovery -> service stopped
-(ApplicationDown) -> restarted (resolved). Each phase waits for the notifications and fails
-with a clear message if they do not arrive in time.
+recovery (resolved) -> somewhat slow responses (HighResponseTime warning: Slack and email)
+-> recovery (resolved, by email too) -> slow responses (HighResponseTime) -> recovery ->
+service stopped (ApplicationDown) -> restarted (resolved). Each phase waits for the
+notifications and fails with a clear message if they do not arrive in time.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import yaml
 from shiprail._subprocess import start, which
 from shiprail.errors import Refused, ToolCrashed
 from shiprail.observe.dashboards import dashboard_queries
+from shiprail.observe.mailbox import Mail, Mailbox
 from shiprail.observe.promapi import PrometheusAPI
 from shiprail.observe.slo import duration_seconds, format_duration
 
@@ -48,6 +52,11 @@ SCRAPE_SECONDS = 1
 #: Time allowed for process start-up, network and Python scheduling on a busy 2-core runner,
 #: on top of what the rules promise.
 SLACK_SECONDS = 20.0
+#: Where each severity must arrive (the committed routes: critical pages, warning tickets).
+CHANNELS = {"critical": {"pagerduty", "slack"}, "warning": {"email", "slack"}}
+#: A delay whose p95 lands between the HighResponseTime warning (0.5s) and critical (1s)
+#: thresholds: with workorders' buckets (0.5, 1.0] the estimate stays below 1s.
+WARNING_DELAY_SECONDS = 0.6
 STARTUP_TIMEOUT_SECONDS = 60.0
 _RANGE = re.compile(r"\[(\d+[smhdwy](?:\d+[smhdwy])*)(?::(\d+[smhdwy](?:\d+[smhdwy])*))?\]")
 _OFFSET = re.compile(r"\boffset\s+(\d+[smhdwy](?:\d+[smhdwy])*)")
@@ -106,7 +115,7 @@ def rule_windows(text: str) -> dict[tuple[str, str], tuple[int, int]]:
 @dataclass(frozen=True)
 class Notification:
     at: float
-    channel: str  # "slack" or "pagerduty"
+    channel: str  # "slack", "pagerduty" or "email"
     alertname: str
     severity: str
     status: str  # "firing" or "resolved"
@@ -152,6 +161,43 @@ def parse_notification(channel: str, payload: dict[str, Any], at: float) -> Noti
     return Notification(at, channel, alertname, severity, status, runbook, labels, payload)
 
 
+def _labels_line(text: str) -> dict[str, str]:
+    for line in text.splitlines():
+        if line.startswith("Labels: "):
+            return dict(
+                pair.split("=", 1) for pair in line.removeprefix("Labels: ").split() if "=" in pair
+            )
+    return {}
+
+
+def parse_mail(mail: Mail) -> Notification:
+    """An email read like the Slack message: subject as title, runbook and labels from the
+    text part (the committed template writes both), the HTML part kept for its link."""
+    match = _TITLE.match(mail.subject)
+    status, alertname, severity = (
+        (match.group(1).lower(), match.group(2), match.group(3)) if match else ("?", "?", "?")
+    )
+    runbook = next(
+        (
+            line.removeprefix("Runbook: ").strip()
+            for line in mail.text.splitlines()
+            if line.startswith("Runbook: ")
+        ),
+        "",
+    )
+    payload = {
+        "subject": mail.subject,
+        "to": list(mail.recipients),
+        "from": mail.mail_from,
+        "login": mail.login,
+        "text": mail.text,
+        "html": mail.html,
+    }
+    return Notification(
+        mail.at, "email", alertname, severity, status, runbook, _labels_line(mail.text), payload
+    )
+
+
 class Receiver:
     """A local HTTP server recording every Slack and PagerDuty call it gets."""
 
@@ -193,6 +239,11 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
 
+    def record(self, notification: Notification) -> None:
+        """Add a notification that came another way (the SMTP mailbox)."""
+        with self._lock:
+            self.notifications.append(notification)
+
     def find(
         self, alertname: str, status: str, *, channel: str | None = None, since: float = 0.0
     ) -> list[Notification]:
@@ -217,9 +268,18 @@ def free_port() -> int:
 
 
 def alertmanager_config(
-    committed: str, *, receiver_url: str, secrets_dir: Path, templates_dir: Path
+    committed: str,
+    *,
+    receiver_url: str,
+    secrets_dir: Path,
+    templates_dir: Path,
+    smtp_smarthost: str | None = None,
+    smtp_password: str | None = None,
 ) -> str:
-    """The committed routing with secrets and endpoints pointed at the local receiver."""
+    """The committed routing with secrets and endpoints pointed at the local receivers.
+
+    ``smtp_smarthost`` is the local mailbox; without one, email goes to a port nobody
+    listens on (configuration checks need no delivery)."""
     data = yaml.safe_load(committed)
     secrets_dir.mkdir(parents=True, exist_ok=True)
     slack_file = secrets_dir / "slack-webhook-url"
@@ -227,13 +287,13 @@ def alertmanager_config(
     key_file = secrets_dir / "pagerduty-routing-key"
     key_file.write_text(secrets.token_hex(16) + "\n")
     smtp_file = secrets_dir / "smtp-password"
-    smtp_file.write_text(secrets.token_hex(8) + "\n")
+    smtp_file.write_text(smtp_password or secrets.token_hex(8))
     for path in (slack_file, key_file, smtp_file):
         path.chmod(0o600)
     glob = data.setdefault("global", {})
     glob["slack_api_url_file"] = str(slack_file)
     glob["smtp_auth_password_file"] = str(smtp_file)
-    glob["smtp_smarthost"] = f"127.0.0.1:{free_port()}"  # no mail server: email is not proven
+    glob["smtp_smarthost"] = smtp_smarthost or f"127.0.0.1:{free_port()}"
     glob["smtp_require_tls"] = False
     data["templates"] = [str(templates_dir / "*.tmpl")]
     route = data["route"]
@@ -457,14 +517,35 @@ class Drill:
 
     @contextlib.contextmanager
     def stack(self) -> Iterator[Receiver]:
-        """Start receiver, workorders, Alertmanager and Prometheus; stop them all afterwards."""
+        """Start the receivers (HTTP and SMTP), workorders, Alertmanager and Prometheus; stop
+        them all afterwards."""
         for tool in ("prometheus", "prometheus-alertmanager"):
             if which(tool) is None:
                 from shiprail.errors import ToolMissing
 
                 raise ToolMissing(tool, "scripts/install-tools.sh prometheus alertmanager")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with Receiver() as receiver:
+        committed = yaml.safe_load(
+            (self.root / "monitoring" / "alertmanager" / "alertmanager.yml").read_text()
+        )
+        self.email_to = sorted(
+            {
+                str(config["to"])
+                for receiver in committed.get("receivers", [])
+                for config in receiver.get("email_configs", [])
+            }
+        )
+        self.smtp_password = secrets.token_urlsafe(16)
+        with (
+            Receiver() as receiver,
+            Mailbox(
+                port=free_port(),
+                username=str(committed.get("global", {}).get("smtp_auth_username", "")),
+                password=self.smtp_password,
+                on_mail=lambda mail: receiver.record(parse_mail(mail)),
+            ) as mailbox,
+        ):
+            self.mailbox = mailbox
             try:
                 self._start_stack(receiver)
                 yield receiver
@@ -499,6 +580,8 @@ class Drill:
                 receiver_url=receiver.url,
                 secrets_dir=self.workdir / "secrets",
                 templates_dir=monitoring / "alertmanager" / "templates",
+                smtp_smarthost=self.mailbox.smarthost,
+                smtp_password=self.smtp_password,
             )
         )
         self.targets_dir = self.workdir / "targets"
@@ -539,7 +622,8 @@ class Drill:
         self._wait_http("prometheus", f"{self.prom_url}/-/ready")
         self.timeline.add(
             f"stack ready: workorders {self.app_url}, Prometheus {self.prom_url}, "
-            f"Alertmanager {self.am_url}, time compressed {self.compression}x"
+            f"Alertmanager {self.am_url}, mail relay {self.mailbox.smarthost}, "
+            f"time compressed {self.compression}x"
         )
 
     # phases ------------------------------------------------------------------------------
@@ -589,7 +673,7 @@ class Drill:
                     if n.severity == exp.severity or n.status == "resolved"
                 ]
                 channels = {n.channel for n in found}
-                needed = {"pagerduty", "slack"} if exp.severity == "critical" else {"slack"}
+                needed = CHANNELS[exp.severity]
                 if needed <= channels:
                     first = min(n.at for n in found)
                     late = first - since > exp.promise_seconds
@@ -619,10 +703,14 @@ class Drill:
                     pending.remove(exp)
             if pending and time.monotonic() > deadline:
                 names = ", ".join(f"{e.alertname} ({e.severity})" for e in pending)
-                seen = sorted({f"{n.alertname}/{n.status}" for n in receiver.notifications})
+                seen = sorted(
+                    {f"{n.alertname}/{n.status}/{n.channel}" for n in receiver.notifications}
+                )
+                refused = self.mailbox.failed_logins
                 raise Refused(
-                    f"no {status} notification for {names} within the promised time; "
-                    f"received so far: {', '.join(seen) or 'nothing'}",
+                    f"no {status} notification for {names} on every channel within the promised "
+                    f"time; received so far: {', '.join(seen) or 'nothing'}"
+                    + (f"; the mail relay refused logins as {refused}" if refused else ""),
                     hint=f"see the logs in {self.workdir}",
                 )
             time.sleep(0.25)
@@ -634,17 +722,33 @@ class Drill:
                     f"{exp.alertname} {status} notification via {note.channel} links "
                     f"'{note.runbook_url}', not docs/runbooks/{exp.alertname}.md"
                 )
-            if status == "firing" and note.channel == "slack":
+            if status == "firing" and note.channel in ("slack", "email"):
                 wanted = {"severity": exp.severity, "service": "workorders", **exp.labels}
                 wrong = {k: v for k, v in wanted.items() if note.labels.get(k) != v}
                 if wrong:
                     raise Refused(
                         f"{exp.alertname} notification has labels {note.labels}, wanted {wanted}"
                     )
+            if note.channel == "email":
+                self._check_mail(exp, note, status)
             if note.channel == "pagerduty" and status == "firing":
                 severity = note.payload.get("payload", {}).get("severity")
                 if severity != "critical":
                     raise Refused(f"PagerDuty event for {exp.alertname} has severity {severity}")
+
+    def _check_mail(self, exp: Expectation, note: Notification, status: str) -> None:
+        """The message reached the committed recipients, logged in, and both parts link the
+        runbook (text for mail readers, the HTML anchor for everyone else)."""
+        mail = note.payload
+        if sorted(mail["to"]) != self.email_to:
+            raise Refused(f"{exp.alertname} email went to {mail['to']}, not {self.email_to}")
+        if not mail["login"]:
+            raise Refused(f"{exp.alertname} email was accepted without the SMTP login")
+        href = f'href="{note.runbook_url}"'
+        if href not in mail["html"]:
+            raise Refused(f"{exp.alertname} {status} email's HTML part has no {href}")
+        if not mail["subject"].startswith(f"[{status.upper()}"):
+            raise Refused(f"{exp.alertname} {status} email has the subject {mail['subject']!r}")
 
     def _assert_quiet(self, receiver: Receiver, since: float) -> None:
         firing = [n for n in receiver.notifications if n.at >= since and n.status == "firing"]
@@ -711,6 +815,21 @@ class Drill:
                 "resolved",
                 since,
             )
+
+            self.timeline.add(
+                f"fault: every API request delayed by {WARNING_DELAY_SECONDS}s "
+                "(p95 above the warning threshold, below the critical one)"
+            )
+            since = time.monotonic()
+            self._set_faults(delay_seconds=WARNING_DELAY_SECONDS)
+            warning = Expectation(
+                "HighResponseTime", "warning", self.promise("HighResponseTime", "warning"), env
+            )
+            self._await(receiver, [warning], "firing", since)
+            self.timeline.add("recovery: delay removed")
+            since = time.monotonic()
+            self._set_faults()
+            self._await(receiver, [warning], "resolved", since)
 
             self.timeline.add("fault: every API request delayed by 1.5s")
             since = time.monotonic()
