@@ -93,7 +93,7 @@ class Mailbox:
             else:
                 with mailbox._lock:
                     mailbox.failed_logins.append(login)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535
 
         class Handler:
             async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
