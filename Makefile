@@ -11,7 +11,7 @@ DEMO_DB     ?= .shiprail/demo.db
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo serve test test-app test-shiprail lint fmt image bench tools services clean lock
-.PHONY: drill slo-check
+.PHONY: drill slo-check monitoring-images
 .PHONY: k8s-check
 .PHONY: scan bench-scan
 .PHONY: bench-deploy
@@ -71,6 +71,9 @@ slo-check: $(VENV)/.installed ## fail when monitoring/prometheus/slo-rules.yaml 
 
 drill: $(VENV)/.installed ## incident drill: real workorders, Prometheus, Alertmanager; prints the timeline
 	$(BIN)/shiprail drill
+
+monitoring-images: $(VENV)/.installed ## Prometheus and Alertmanager images from Debian packages (for compose/)
+	$(BIN)/shiprail monitoring images
 
 scan: $(VENV)/.installed ## security gate over this repository (SARIF, JSON, JUnit, Markdown, HTML in reports/)
 	$(BIN)/shiprail scan --reports-dir reports
