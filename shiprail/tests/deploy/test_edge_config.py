@@ -46,6 +46,8 @@ def nginx_binary() -> str | None:
 def test_nginx_config_passes_nginx_t(tmp_path: Path, basic_auth: bool) -> None:
     binary = nginx_binary()
     if binary is None:
+        if require_integration():
+            pytest.fail("nginx is required (apt-get install -y nginx)")
         pytest.skip("nginx not installed")
     issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
     (tmp_path / "htpasswd").write_text("admin:$apr1$abc$def\n")
