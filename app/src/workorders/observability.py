@@ -77,10 +77,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str) -> None:
     """Send JSON lines to stdout (containers collect stdout)."""
+    formatter = JsonFormatter()
+    formatter.converter = time.gmtime  # timestamps in UTC, as the trailing "Z" says
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    formatter_time = time.gmtime
-    handler.formatter.converter = formatter_time  # type: ignore[union-attr]
+    handler.setFormatter(formatter)
     root = logging.getLogger("workorders")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -20,7 +20,12 @@ def docker_client(base_url: str | None = None) -> Any:
     url = base_url or os.environ.get("DOCKER_HOST")
     try:
         client = (
-            docker.DockerClient(base_url=url, timeout=DOCKER_TIMEOUT_SECONDS)
+            docker.DockerClient(
+                base_url=url,
+                timeout=DOCKER_TIMEOUT_SECONDS,
+                # The system ssh client honours ~/.ssh/config, keys and known_hosts.
+                use_ssh_client=url.startswith("ssh://"),
+            )
             if url
             else docker.from_env(timeout=DOCKER_TIMEOUT_SECONDS)
         )

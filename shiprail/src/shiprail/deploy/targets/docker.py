@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
-from shiprail.errors import DeployFailed, ToolCrashed, ToolMissing, UsageError
+from shiprail.errors import DeployFailed, ToolCrashed, UsageError
 
 LABEL = "io.shiprail"
 LABEL_ENV = f"{LABEL}.environment"
@@ -37,25 +37,9 @@ _NS = 1_000_000_000
 
 def connect(target: str) -> Any:
     """A Docker client for ``local`` (the socket, or DOCKER_HOST) or an ``ssh://`` URL."""
-    from shiprail.build.docker_client import DOCKER_INSTALL_HINT, DOCKER_TIMEOUT_SECONDS
+    from shiprail.build.docker_client import docker_client
 
-    if target == "local":
-        from shiprail.build.docker_client import docker_client
-
-        return docker_client()
-    import docker
-    from docker.errors import DockerException
-
-    try:
-        client = docker.DockerClient(
-            base_url=target,
-            timeout=DOCKER_TIMEOUT_SECONDS,
-            use_ssh_client=target.startswith("ssh://"),
-        )
-        client.ping()
-    except DockerException as exc:
-        raise ToolMissing(f"Docker Engine at {target} ({exc})", DOCKER_INSTALL_HINT) from exc
-    return client
+    return docker_client(None if target == "local" else target)
 
 
 def container_name(environment: str, release_id: str, index: int) -> str:
