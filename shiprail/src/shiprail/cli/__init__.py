@@ -1,0 +1,26 @@
+"""The ``shiprail`` command line: parse, call one function, map errors to exit codes.
+
+One module per command group registers its commands on the shared Typer app (``_app``).
+Heavy imports happen inside commands so ``shiprail --help`` starts fast. Every option can
+also come from ``SHIPRAIL_<OPTION>``. Human output goes to stderr, machine output to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from shiprail.cli import deploy, doctor, image, k8s, observe, scan  # noqa: F401  (registration)
+from shiprail.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("shiprail: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,64 @@
+"""`shiprail build ...`: the service image and its base (hermetic: no network inside)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated
+
+import typer
+
+from shiprail.cli._app import app, report
+
+build_app = typer.Typer(help="Build the service image (hermetic: no network inside the build).")
+app.add_typer(build_app, name="build")
+
+
+@build_app.command("base-image")
+def build_base_image(
+    package: Annotated[
+        list[str] | None,
+        typer.Option("--package", envvar="SHIPRAIL_PACKAGE", help="Extra Debian package."),
+    ] = None,
+) -> None:
+    """Build (or reuse) the Debian-made Python base image and print its tag."""
+    from shiprail.build.base_image import ensure_base_image
+    from shiprail.build.docker_client import docker_client
+
+    tag = report(lambda: ensure_base_image(docker_client(), tuple(package or ())))
+    typer.echo(tag)
+
+
+@build_app.command("image")
+def build_image_command(
+    repository: Annotated[
+        str, typer.Option(envvar="SHIPRAIL_REPOSITORY", help="Image repository name.")
+    ] = "workorders",
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline/--online",
+            envvar="SHIPRAIL_OFFLINE",
+            help="Offline: never try to pull the upstream base image.",
+        ),
+    ] = False,
+    find_links: Annotated[
+        str | None,
+        typer.Option(envvar="SHIPRAIL_FIND_LINKS", help="Wheel mirror directory (air-gapped)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+) -> None:
+    """Build the workorders image from a host-built wheelhouse; print its reference."""
+    from shiprail.build.docker_client import docker_client
+    from shiprail.build.image import build_image
+
+    built = report(
+        lambda: build_image(
+            docker_client(),
+            repository=repository,
+            offline=offline,
+            find_links=find_links,
+            progress=lambda message: typer.echo(f"build: {message}", err=True),
+        )
+    )
+    typer.echo(json.dumps(dataclasses.asdict(built)) if as_json else built.reference)
