@@ -2,8 +2,10 @@
 
     ShiprailError                      exit 1 unless a subclass says otherwise
     ├── Refused                        exit 1  the gate or the deploy said no
-    │   ├── GateFailed                         blocking findings
-    │   └── DeployFailed                       failed health/smoke/watch, rolled back
+    │   ├── GateFailed                         blocking findings (scan, image, k8s)
+    │   ├── LockHeld                           another deploy holds the environment's lock
+    │   └── DeployFailed                       failed health/smoke, rolled back
+    │       └── WatchFailed                    misbehaved after the switch, rolled back
     ├── UsageError                     exit 2  bad arguments or configuration
     │   └── ConfigError                        shiprail.yaml and other config files (file:line)
     ├── ToolError                      exit 3  a required tool or service
@@ -11,9 +13,14 @@
     │   └── ToolCrashed                        ran but failed or timed out
     └── ApprovalPending                exit 4  waiting for an approval
 
+    any other exception                exit 3  a bug or an untranslated library error:
+                                               one line, the traceback only with --debug
+
 Third-party exceptions are translated into this tree at one boundary each (the subprocess
-wrapper, the Docker target, the ledger) with ``raise ... from exc``; the CLI maps the tree to
-exit codes and prints the message, never a traceback.
+wrapper, the Docker boundary ``_docker``, the ledger) with ``raise ... from exc``; one
+translator in the CLI (``shiprail.cli._app.report``) maps the tree to exit codes and prints
+the message, never a traceback. Engine functions return results on success and raise on any
+other outcome: no function returns an exit code.
 """
 
 from __future__ import annotations
@@ -47,8 +54,16 @@ class GateFailed(Refused):
     """The security gate found blocking findings."""
 
 
+class LockHeld(Refused):
+    """Another deploy holds the environment's lock (``--wait`` queues behind it)."""
+
+
 class DeployFailed(Refused):
     """A release did not become healthy or was rolled back."""
+
+
+class WatchFailed(DeployFailed):
+    """The release misbehaved after the switch; the cause goes to the ledger as a rollback."""
 
 
 class UsageError(ShiprailError):

@@ -1,17 +1,25 @@
-"""The Typer application every command module registers on, and the helpers they share.
+"""The Typer application every command module registers on, and the one error translator.
 
-Kept apart from ``shiprail.cli`` so command modules can import it without a cycle.
+Kept apart from ``shiprail.cli`` so command modules can import it without a cycle. Every
+command runs its body through ``report``: the only place an outcome becomes an exit code
+(``errors.py`` draws the tree). An exception outside the tree is a bug or an untranslated
+library error: it ends in one line and exit 3, and ``--debug`` (``SHIPRAIL_DEBUG=1``) adds
+the traceback, never with local variables (they may hold secrets).
 """
 
 from __future__ import annotations
 
+import re
+import sys
+import traceback
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
+import click
 import typer
 
-from shiprail import __version__
-from shiprail.errors import ShiprailError
+from shiprail import __version__, output
+from shiprail.errors import EXIT_TOOL, ShiprailError
 
 app = typer.Typer(
     name="shiprail",
@@ -21,20 +29,52 @@ app = typer.Typer(
     add_completion=False,
 )
 T = TypeVar("T")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+#: The one ``--json`` option every command that has machine output takes.
+JsonOption = Annotated[
+    bool,
+    typer.Option("--json", envvar="SHIPRAIL_JSON", help="Machine-readable output on stdout."),
+]
+
+
+class _Options:
+    """Global options set by the callback before any command body runs."""
+
+    debug = False
 
 
 def report(func: Callable[[], T]) -> T:
-    """Run a command body, turning ShiprailError into its message and exit code."""
+    """Run a command body and translate every way it can end into an exit code."""
     try:
         return func()
+    except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
     except ShiprailError as exc:
-        typer.echo(f"shiprail: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(str(exc), exc.exit_code, exc)
+    except Exception as exc:
+        message = f"internal error: {type(exc).__name__}: {_redact(str(exc))}"
+        if not _Options.debug:
+            message += " (run again with --debug for the traceback)"
+        _fail(message, EXIT_TOOL, exc)
+
+
+def _redact(text: str) -> str:
+    """Hide the password of any URL a library error quotes (``scheme://user:secret@host``)."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+def _fail(message: str, code: int, exc: BaseException) -> NoReturn:
+    """Print the one-line error (after the traceback under --debug) and exit with ``code``."""
+    if _Options.debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    output.error(message)
+    raise typer.Exit(code) from None
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"shiprail {__version__}")
+        output.emit(f"shiprail {__version__}")
         raise typer.Exit(0)
 
 
@@ -44,5 +84,12 @@ def main_callback(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="SHIPRAIL_DEBUG", help="Print tracebacks of failures (no locals)."
+        ),
+    ] = False,
 ) -> None:
     """shiprail: security gates, hermetic builds, safe releases and monitoring in one engine."""
+    _Options.debug = debug
