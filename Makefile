@@ -87,7 +87,8 @@ k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment 
 
 test-shiprail: $(VENV)/.installed slo-check
 	set -a; source .cache/services.env; set +a; \
-	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rfEs
+	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rfEs \
+	  --cov --cov-config=shiprail/pyproject.toml --cov-report=term --cov-fail-under=85
 
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check app shiprail bench
