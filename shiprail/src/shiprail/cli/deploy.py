@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shiprail.cli._app import app, report
+from shiprail import output
+from shiprail.cli._app import JsonOption, app, report
+
+if TYPE_CHECKING:
+    from shiprail.deploy.engine import Engine
+    from shiprail.deploy.ledger import Release
 
 
-def _engine() -> object:
+def _engine() -> Engine:
     from shiprail.deploy.runtime import install_signal_handlers, open_engine
 
     install_signal_handlers()
@@ -27,9 +31,9 @@ def _default_image() -> str:
     return f"{config.service.image}:{service_version(root / config.service.path)}-{git_sha(root)}"
 
 
-def _print_release(release: object, as_json: bool) -> None:
+def _print_release(release: Release, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(release.as_json(), indent=2))  # type: ignore[attr-defined]
+        output.emit_json(release.as_json())
 
 
 @app.command()
@@ -47,20 +51,20 @@ def deploy(
     wait: Annotated[
         bool, typer.Option("--wait", envvar="SHIPRAIL_WAIT", help="Queue behind a running deploy.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Ship an image to an environment with blue/green (exit 1 if it failed and was undone)."""
 
     def body() -> None:
         engine = _engine()
         ref = image or _default_image()
-        release = engine.deploy(environment, ref, wait=wait)  # type: ignore[attr-defined]
-        url = engine.status(environment)[0]["url"]  # type: ignore[attr-defined]
-        typer.echo(f"shiprail: release {release.id} is live in {environment}: {url}", err=True)
+        release = engine.deploy(environment, ref, wait=wait)
+        url = engine.status(environment)[0]["url"]
+        output.say(f"release {release.id} is live in {environment}: {url}")
         from shiprail.deploy.runtime import access_hints
 
         for hint in access_hints(environment):
-            typer.echo(f"shiprail:   {hint}", err=True)
+            output.say(f"  {hint}")
         _print_release(release, as_json)
 
     report(body)
@@ -71,14 +75,14 @@ def promote(
     source: Annotated[str, typer.Argument(help="Environment whose live release is promoted.")],
     destination: Annotated[str, typer.Argument(help="Environment it goes to.")],
     wait: Annotated[bool, typer.Option("--wait", envvar="SHIPRAIL_WAIT")] = False,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Ship the exact release running in SOURCE to DESTINATION (exit 4 until approved)."""
 
     def body() -> None:
         engine = _engine()
-        release = engine.promote(source, destination, wait=wait)  # type: ignore[attr-defined]
-        typer.echo(f"shiprail: release {release.id} is live in {destination}", err=True)
+        release = engine.promote(source, destination, wait=wait)
+        output.say(f"release {release.id} is live in {destination}")
         _print_release(release, as_json)
 
     report(body)
@@ -93,8 +97,8 @@ def approve(
     """Approve a release for promotion into a guarded environment (recorded in the ledger)."""
 
     def body() -> None:
-        approval = _engine().approve(environment, release, reason)  # type: ignore[attr-defined]
-        typer.echo(f"shiprail: {approval.approver} approved {release} for {environment}", err=True)
+        approval = _engine().approve(environment, release, reason)
+        output.say(f"{approval.approver} approved {release} for {environment}")
 
     report(body)
 
@@ -108,14 +112,14 @@ def rollback(
     ] = None,
     reason: Annotated[str, typer.Option("--reason", envvar="SHIPRAIL_REASON")] = "",
     wait: Annotated[bool, typer.Option("--wait", envvar="SHIPRAIL_WAIT")] = False,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Put an earlier release back in front, from its retained containers."""
 
     def body() -> None:
         engine = _engine()
-        release = engine.rollback(environment, to, wait=wait, reason=reason)  # type: ignore[attr-defined]
-        typer.echo(f"shiprail: release {release.id} is live again in {environment}", err=True)
+        release = engine.rollback(environment, to, wait=wait, reason=reason)
+        output.say(f"release {release.id} is live again in {environment}")
         _print_release(release, as_json)
 
     report(body)
@@ -126,14 +130,14 @@ def status(
     environment: Annotated[
         str | None, typer.Argument(help="One environment (default: all).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What runs where: live release, image digest, replicas, URL, lock."""
 
     def body() -> None:
-        rows = _engine().status(environment)  # type: ignore[attr-defined]
+        rows = _engine().status(environment)
         if as_json:
-            typer.echo(json.dumps(rows, indent=2))
+            output.emit_json(rows)
             return
         for row in rows:
             rel = row["release"]
@@ -145,7 +149,7 @@ def status(
             )
             running = row["replicas"]["running"]
             reps = f"{running if running is not None else '?'}/{row['replicas']['expected']}"
-            typer.echo(f"{row['environment']:<8} {what}  replicas {reps}  {row['url']}", err=True)
+            output.say(f"{row['environment']:<8} {what}  replicas {reps}  {row['url']}", prefix="")
 
     report(body)
 
@@ -153,14 +157,14 @@ def status(
 @app.command()
 def history(
     environment: Annotated[str, typer.Argument(help="Environment.")],
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every deploy, promotion and rollback of an environment, newest first."""
 
     def body() -> None:
-        rows = _engine().history(environment)  # type: ignore[attr-defined]
+        rows = _engine().history(environment)
         if as_json:
-            typer.echo(json.dumps(rows, indent=2))
+            output.emit_json(rows)
             return
         for row in rows:
             line = (
@@ -169,7 +173,7 @@ def history(
             )
             if row.get("reason") or row.get("cause"):
                 line += f"  ({row.get('reason') or row.get('cause')})"
-            typer.echo(line, err=True)
+            output.say(line, prefix="")
 
     report(body)
 
@@ -179,20 +183,18 @@ def prune(
     older_than: Annotated[
         str, typer.Option("--older-than", envvar="SHIPRAIL_OLDER_THAN", help="e.g. 7d, 12h.")
     ] = "7d",
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Remove old release containers and images (never those the last N releases need)."""
 
     def body() -> None:
         from shiprail.deploy.engine import parse_duration
 
-        removed = _engine().prune(parse_duration(older_than))  # type: ignore[attr-defined]
+        removed = _engine().prune(parse_duration(older_than))
         if as_json:
-            typer.echo(json.dumps(removed, indent=2))
-        typer.echo(
-            f"shiprail: removed {len(removed['containers'])} container(s), "
-            f"{len(removed['images'])} image(s)",
-            err=True,
+            output.emit_json(removed)
+        output.say(
+            f"removed {len(removed['containers'])} container(s), {len(removed['images'])} image(s)"
         )
 
     report(body)
@@ -208,6 +210,6 @@ def unlock(
         from shiprail.deploy.runtime import open_ledger
 
         cleared = open_ledger().unlock(environment)
-        typer.echo(f"shiprail: {'cleared' if cleared else 'no'} lock on {environment}", err=True)
+        output.say(f"{'cleared' if cleared else 'no'} lock on {environment}")
 
     report(body)
