@@ -15,7 +15,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -128,7 +128,10 @@ class Engine:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         smoke_client: httpx.Client | None = None,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
+        """``environ`` is where ``${NAME}`` values and ``env:`` secrets of ``shiprail.yaml``
+        are read at deploy time (the process environment, a dict in tests)."""
         self.config = config
         self.ledger = ledger
         self.platform = platform
@@ -139,6 +142,7 @@ class Engine:
         self.sleep = sleep
         self.clock = clock
         self.smoke_client = smoke_client
+        self.environ = environ
 
     # -- helpers ------------------------------------------------------------------------
     def env(self, name: str) -> EnvironmentConfig:
@@ -160,7 +164,7 @@ class Engine:
         for name, ref in cfg.secrets.items():
             where = f"environments.{environment}.secrets.{name}"
             if ref.env is not None:
-                value = os.environ.get(ref.env)
+                value = self.environ.get(ref.env)
                 if value is None:
                     raise ConfigError(f"{where}: environment variable {ref.env} is not set")
                 values[name] = value.encode()
@@ -206,7 +210,7 @@ class Engine:
         for key, value in cfg.env.items():
             match = _REFERENCE.fullmatch(value)
             if match:
-                found = os.environ.get(match.group(1))
+                found = self.environ.get(match.group(1))
                 if found is None:
                     raise ConfigError(
                         f"environments.{environment}.env.{key}: environment variable "

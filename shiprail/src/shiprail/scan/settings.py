@@ -14,7 +14,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shiprail.paths import platform_home
 from shiprail.scan.scanners.interface import Category, Severity
+from shiprail.settings import get_settings
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
@@ -83,23 +85,6 @@ class ScanConfig(_Strict):
         return value
 
 
-def platform_home() -> Path:
-    """The shiprail checkout (rules, advisory data, tool cache), wherever the scan points.
-
-    ``SHIPRAIL_HOME`` wins; else the checkout this package is installed from (editable
-    installs); else the repository around the working directory.
-    """
-    if env := os.environ.get("SHIPRAIL_HOME"):
-        return Path(env).resolve()
-    here = Path(__file__).resolve()
-    for candidate in here.parents:
-        if (candidate / "tools.lock").is_file():
-            return candidate
-    from shiprail.paths import repo_root
-
-    return repo_root()
-
-
 @dataclass(frozen=True)
 class ScanSettings:
     """Everything one run needs, resolved."""
@@ -130,12 +115,11 @@ class ScanSettings:
         return self.home / path
 
     def advisory_db(self) -> Path:
-        env = os.environ.get("SHIPRAIL_ADVISORY_DB")
-        return self.resolve(env or self.config.dependencies.advisory_db, prefer_root=True)
+        configured = get_settings().advisory_db or self.config.dependencies.advisory_db
+        return self.resolve(configured, prefer_root=True)
 
     def semgrep_rules(self) -> Path:
         return self.resolve(self.config.semgrep_rules, prefer_root=True)
 
     def cache_dir(self) -> Path:
-        env = os.environ.get("SHIPRAIL_SCAN_CACHE")
-        return self.resolve(env or self.config.cache_dir)
+        return self.resolve(get_settings().scan_cache or self.config.cache_dir)
