@@ -11,18 +11,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from shiprail.settings import get_settings
+from shiprail.strict import StrictModel
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _MEMORY = re.compile(r"^(\d+)([kmg]?)b?$", re.I)
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors, as in ``shiprail.config`` (kept here to avoid an import cycle)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class HealthCheck(StrictModel):

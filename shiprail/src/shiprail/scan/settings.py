@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from shiprail.paths import platform_home
 from shiprail.scan.scanners.interface import Category, Severity
 from shiprail.settings import get_settings
+from shiprail.strict import StrictModel
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
@@ -26,23 +27,19 @@ DEFAULT_ADVISORY_DB = ".cache/data/advisory-db/pypa/vulns"
 WAIVER_WARN_DAYS = 14
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class IgnoredPath(_Strict):
+class IgnoredPath(StrictModel):
     """A path glob excluded from every scanner, with the reason a reviewer can judge."""
 
     path: str = Field(min_length=1)
     reason: Reason
 
 
-class SkippedTool(_Strict):
+class SkippedTool(StrictModel):
     tool: str = Field(min_length=1)
     reason: Reason
 
 
-class DependencyConfig(_Strict):
+class DependencyConfig(StrictModel):
     advisory_db: str = Field(
         default=DEFAULT_ADVISORY_DB,
         description="OSV directory of PyPI advisories used offline (PyPA advisory database)",
@@ -57,7 +54,7 @@ class DependencyConfig(_Strict):
     )
 
 
-class ScanConfig(_Strict):
+class ScanConfig(StrictModel):
     """``scan:`` in shiprail.yaml."""
 
     threshold: Severity = Field(
