@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 
 from shiprail.deploy.ledger import Approval, Ledger, Release
+from shiprail.deploy.states import ReleaseState
 from shiprail.errors import ApprovalPending, UsageError
 from shiprail.settings import get_settings
 
@@ -36,7 +37,7 @@ def approve(
             f"release '{release_id}' is not in the ledger",
             hint="shiprail status shows the release running in each environment",
         )
-    if release.status == "failed":
+    if release.status == ReleaseState.failed:
         raise UsageError(
             f"release '{release_id}' failed in {release.environment}; it cannot be approved"
         )

@@ -30,6 +30,7 @@ from shiprail.deploy.ledger import Ledger, Release, utcnow
 from shiprail.deploy.monitoring_targets import write_targets
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
+from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
     Rollout,
@@ -253,11 +254,13 @@ class Engine:
                 "was interrupted"
             )
             self.ledger.finish_attempt(
-                attempt.id, status="interrupted", reason="the process ended before the outcome"
+                attempt.id,
+                status=AttemptState.interrupted,
+                reason="the process ended before the outcome",
             )
             release = self.ledger.release(attempt.release_id)
-            if release is not None and release.status == "pending":
-                self.ledger.set_release_status(release.id, "failed")
+            if release is not None and release.status == ReleaseState.pending:
+                self.ledger.set_release_status(release.id, ReleaseState.failed)
                 target.remove(target.instances(environment, release.id))
         previous = self._running(target, environment, live)
         if previous:
@@ -275,8 +278,8 @@ class Engine:
 
     def _kept_releases(self, environment: str, cfg: EnvironmentConfig) -> set[str]:
         releases = self.ledger.releases(environment)
-        keep = {r.id for r in releases if r.status == "live"}
-        earlier = [r for r in releases if r.status in ("retired", "rolled_back")]
+        keep = {r.id for r in releases if r.status == ReleaseState.live}
+        earlier = [r for r in releases if r.status in RETAINED]
         earlier.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
         keep.update(r.id for r in earlier[: cfg.keep_releases])
         return keep
@@ -316,7 +319,7 @@ class Engine:
                 colour=other_colour(live.colour if live else None),
                 source_release=source_release,
             )
-            action = "promote" if source_release else "deploy"
+            action = Action.promote if source_release else Action.deploy
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=release.id,
@@ -346,29 +349,33 @@ class Engine:
                 rollout.run()
             except BaseException as exc:
                 reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
-                self.ledger.set_release_status(release.id, "failed")
+                self.ledger.set_release_status(release.id, ReleaseState.failed)
                 self.ledger.finish_attempt(
-                    attempt, status="failed", reason=reason, timings=rollout.timings
+                    attempt, status=AttemptState.failed, reason=reason, timings=rollout.timings
                 )
                 if isinstance(exc, WatchFailed) and live is not None:
                     rollback = self.ledger.begin_attempt(
                         environment=environment,
                         release_id=live.id,
-                        action="rollback",
+                        action=Action.rollback,
                         actor="shiprail (automatic)",
                         holder=self.holder,
                     )
-                    self.ledger.finish_attempt(rollback, status="succeeded", cause=reason)
+                    self.ledger.finish_attempt(
+                        rollback, status=AttemptState.succeeded, cause=reason
+                    )
                 if not isinstance(exc, ShiprailError | KeyboardInterrupt):
                     raise
                 kept = f"{live.id} is still serving" if live else "no previous release to serve"
                 raise DeployFailed(
                     f"release {release.id} failed in {environment}: {reason}; {kept}"
                 ) from None
-            self.ledger.set_release_status(release.id, "live")
+            self.ledger.set_release_status(release.id, ReleaseState.live)
             if live is not None:
-                self.ledger.set_release_status(live.id, "retired")
-            self.ledger.finish_attempt(attempt, status="succeeded", timings=rollout.timings)
+                self.ledger.set_release_status(live.id, ReleaseState.retired)
+            self.ledger.finish_attempt(
+                attempt, status=AttemptState.succeeded, timings=rollout.timings
+            )
             self._retain(environment, cfg, target)
         result = self.ledger.release(release.id)
         assert result is not None
@@ -387,11 +394,13 @@ class Engine:
                 attempt = self.ledger.begin_attempt(
                     environment=destination,
                     release_id=live.id,
-                    action="promote",
+                    action=Action.promote,
                     actor=self.actor,
                 )
                 self.ledger.finish_attempt(
-                    attempt, status="awaiting-approval", reason=f"from {source}, no approval yet"
+                    attempt,
+                    status=AttemptState.awaiting_approval,
+                    reason=f"from {source}, no approval yet",
                 )
                 raise
         target = self.platform.target(destination, cfg)
@@ -419,7 +428,7 @@ class Engine:
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=chosen.id,
-                action="rollback",
+                action=Action.rollback,
                 actor=self.actor,
                 holder=self.holder,
             )
@@ -431,16 +440,22 @@ class Engine:
             except BaseException as exc:
                 message = exc.message if isinstance(exc, ShiprailError) else repr(exc)
                 self.ledger.finish_attempt(
-                    attempt, status="failed", reason=message, cause=cause, timings=timings
+                    attempt,
+                    status=AttemptState.failed,
+                    reason=message,
+                    cause=cause,
+                    timings=timings,
                 )
                 if isinstance(exc, ShiprailError | KeyboardInterrupt):
                     raise DeployFailed(f"rollback to {chosen.id} failed: {message}") from None
                 raise
             timings["total"] = self.clock() - began
-            self.ledger.set_release_status(chosen.id, "live")
+            self.ledger.set_release_status(chosen.id, ReleaseState.live)
             if live is not None:
-                self.ledger.set_release_status(live.id, "rolled_back")
-            self.ledger.finish_attempt(attempt, status="succeeded", cause=cause, timings=timings)
+                self.ledger.set_release_status(live.id, ReleaseState.rolled_back)
+            self.ledger.finish_attempt(
+                attempt, status=AttemptState.succeeded, cause=cause, timings=timings
+            )
         result = self.ledger.release(chosen.id)
         assert result is not None
         return result
@@ -460,7 +475,7 @@ class Engine:
         candidates = [
             r
             for r in self.ledger.releases(environment)
-            if r.status in ("retired", "rolled_back") and r.live_at is not None
+            if r.status in RETAINED and r.live_at is not None
         ]
         candidates.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
         if not candidates:
@@ -552,7 +567,7 @@ class Engine:
                 row["release_status"] = release.status
             approved_id = (release.source_release if release else None) or attempt.release_id
             approval = self.ledger.approval(environment, approved_id)
-            if approval is not None and attempt.action == "promote":
+            if approval is not None and attempt.action == Action.promote:
                 row["approval"] = {
                     "approver": approval.approver,
                     "reason": approval.reason,
@@ -572,7 +587,7 @@ class Engine:
             target = self.platform.target(name, cfg)
             keep = self._kept_releases(name, cfg)
             for release in self.ledger.releases(name):
-                if release.id in keep or release.status == "pending":
+                if release.id in keep or release.status == ReleaseState.pending:
                     needed_images.add(release.image)
                     continue
                 if release.created_at > cutoff:
