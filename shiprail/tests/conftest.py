@@ -9,11 +9,13 @@ disappears. Import the helpers as ``from conftest import require_tools, unavaila
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
 
 from shiprail import _subprocess
+from shiprail.settings import get_settings
 
 
 def integration_required() -> bool:
@@ -33,3 +35,12 @@ def require_tools(*names: str) -> None:
     missing = [name for name in names if _subprocess.which(name) is None]
     if missing:
         unavailable(f"not installed: {', '.join(missing)} (make tools)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the environment afresh (``get_settings`` caches per process), so a
+    ``monkeypatch.setenv`` applies to its own test only."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -94,3 +94,37 @@ def test_doctor_passes_when_only_optional_tools_are_missing(tmp_path, monkeypatc
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0
     assert "missing" in result.stderr
+
+
+def test_doctor_reports_the_path_of_a_pinned_tool_found_outside_path(tmp_path, monkeypatch):
+    """Run from a folder outside the repository with PATH stripped: the pinned directory is
+    searched, and doctor names the binary it will use."""
+    pinned = tmp_path / "pinned"
+    pinned.mkdir()
+    tool = pinned / "shiprail-fake-tool"
+    tool.write_text("#!/bin/sh\necho 'shiprail-fake-tool 1.2.3'\n")
+    tool.chmod(0o755)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_lock(repo, "fake apt 1.2 fake shiprail-fake-tool required\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(repo))
+    monkeypatch.setenv("SHIPRAIL_TOOLS_BIN", str(pinned))
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["tools"]
+    assert row["path"] == str(tool) and row["found"] == "1.2.3" and row["ok"] is True
+    table = runner.invoke(app, ["doctor"])
+    assert table.exit_code == 0 and "path" in table.stderr and str(pinned) in table.stderr
+
+
+def test_doctor_failure_is_one_error_line_with_exit_3(tmp_path, monkeypatch):
+    write_lock(tmp_path, "nothere pypi 1.0 nothere-dist no-such-binary-xyz required\n")
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(tmp_path))
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 3
+    assert "required tool(s) missing or wrong: nothere" in result.stderr
+    assert "Traceback" not in result.output

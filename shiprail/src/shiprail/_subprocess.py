@@ -1,6 +1,8 @@
 """The one place an external tool is run.
 
-Tools are looked up in the project-local ``.tools/bin`` first, then on ``PATH``. Every run has
+Tools are looked up where ``make tools`` installs them first (:func:`shiprail.paths.tool_dirs`),
+then on ``PATH``, so a shell without ``.tools/bin`` on its PATH, or a scan of another folder,
+still uses the pinned tools. Every run has
 a finite timeout; a missing binary becomes :class:`ToolMissing` (exit 3) naming the install
 command, a timeout becomes :class:`ToolCrashed`. Output is captured, never echoed, because
 tools such as secret scanners print what they find.
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiprail.errors import ToolCrashed, ToolMissing
-from shiprail.paths import tools_bin
+from shiprail.paths import tool_dirs
 
 #: Default time limit for one tool run, in seconds.
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -32,11 +34,20 @@ class Completed:
 
 
 def which(name: str) -> str | None:
-    """Path of ``name`` in the project bin directory or on PATH, else None."""
-    local = tools_bin() / name
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
+    """The executable every run of ``name`` uses: from the pinned tool directories, else on
+    PATH, else None. An explicit path (``/usr/bin/python3``) is only checked."""
+    if os.sep in name:
+        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    for directory in tool_dirs():
+        candidate = directory / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
     return shutil.which(name)
+
+
+def _child_env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    """A tool inherits shiprail's own environment (PATH, HOME, proxies), plus ``extra``."""
+    return {**os.environ, **(extra or {})}
 
 
 def run(
@@ -53,7 +64,7 @@ def run(
     executable = which(args[0])
     if executable is None:
         raise ToolMissing(args[0], install_hint)
-    full_env = {**os.environ, **(env or {})}
+    full_env = _child_env(env)
     try:
         proc = subprocess.run(  # noqa: S603 - argument list, never a shell  # nosec B603
             [executable, *args[1:]],
@@ -96,7 +107,7 @@ def start(
     executable = which(args[0])
     if executable is None:
         raise ToolMissing(args[0], install_hint)
-    full_env = {**os.environ, **(env or {})}
+    full_env = _child_env(env)
     with log_path.open("ab") as log:
         try:
             return subprocess.Popen(  # noqa: S603 - argument list, never a shell  # nosec B603

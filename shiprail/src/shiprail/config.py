@@ -11,21 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.observe.settings import MonitoringConfig
 from shiprail.scan.settings import ScanConfig
+from shiprail.strict import StrictModel
 
 CONFIG_FILE = "shiprail.yaml"
-
-
-class StrictModel(BaseModel):
-    """Base for every config model: unknown keys are errors (typos must not pass silently)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ServiceConfig(StrictModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiprail import _subprocess
-from shiprail.errors import ConfigError, ShiprailError
+from shiprail.errors import ConfigError, ShiprailError, ToolError
 from shiprail.paths import repo_root
 
 KINDS = ("apt", "pypi", "go")
@@ -163,3 +163,11 @@ def probe(tool: Tool) -> ToolStatus:
 
 def doctor(tools: list[Tool]) -> list[ToolStatus]:
     return [probe(tool) for tool in tools]
+
+
+def require_ready(statuses: list[ToolStatus]) -> None:
+    """Raise :class:`ToolError` (exit 3) naming every required tool missing or at another
+    version than ``tools.lock`` pins; optional tools never fail the check."""
+    missing = [s.tool.name for s in statuses if s.tool.required and not s.ok]
+    if missing:
+        raise ToolError(f"{len(missing)} required tool(s) missing or wrong: {', '.join(missing)}")

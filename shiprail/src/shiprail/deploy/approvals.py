@@ -8,17 +8,18 @@ another through), who gave it, when and why; it is stored in the ledger and show
 from __future__ import annotations
 
 import getpass
-import os
 
 from shiprail.deploy.ledger import Approval, Ledger, Release
+from shiprail.deploy.states import ReleaseState
 from shiprail.errors import ApprovalPending, UsageError
+from shiprail.settings import get_settings
 
 
 def current_actor() -> str:
     """Who is acting: ``SHIPRAIL_ACTOR``, the CI's user (``GITHUB_ACTOR``), else the login."""
-    for var in ("SHIPRAIL_ACTOR", "GITHUB_ACTOR"):
-        if value := os.environ.get(var, "").strip():
-            return value[:128]
+    settings = get_settings()
+    if value := settings.actor or settings.github_actor:
+        return value[:128]
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -36,7 +37,7 @@ def approve(
             f"release '{release_id}' is not in the ledger",
             hint="shiprail status shows the release running in each environment",
         )
-    if release.status == "failed":
+    if release.status == ReleaseState.failed:
         raise UsageError(
             f"release '{release_id}' failed in {release.environment}; it cannot be approved"
         )

@@ -15,7 +15,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from shiprail.deploy.ledger import Ledger, Release, utcnow
 from shiprail.deploy.monitoring_targets import write_targets
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
+from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
     Rollout,
@@ -128,7 +129,10 @@ class Engine:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         smoke_client: httpx.Client | None = None,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
+        """``environ`` is where ``${NAME}`` values and ``env:`` secrets of ``shiprail.yaml``
+        are read at deploy time (the process environment, a dict in tests)."""
         self.config = config
         self.ledger = ledger
         self.platform = platform
@@ -139,6 +143,7 @@ class Engine:
         self.sleep = sleep
         self.clock = clock
         self.smoke_client = smoke_client
+        self.environ = environ
 
     # -- helpers ------------------------------------------------------------------------
     def env(self, name: str) -> EnvironmentConfig:
@@ -160,7 +165,7 @@ class Engine:
         for name, ref in cfg.secrets.items():
             where = f"environments.{environment}.secrets.{name}"
             if ref.env is not None:
-                value = os.environ.get(ref.env)
+                value = self.environ.get(ref.env)
                 if value is None:
                     raise ConfigError(f"{where}: environment variable {ref.env} is not set")
                 values[name] = value.encode()
@@ -206,7 +211,7 @@ class Engine:
         for key, value in cfg.env.items():
             match = _REFERENCE.fullmatch(value)
             if match:
-                found = os.environ.get(match.group(1))
+                found = self.environ.get(match.group(1))
                 if found is None:
                     raise ConfigError(
                         f"environments.{environment}.env.{key}: environment variable "
@@ -249,11 +254,13 @@ class Engine:
                 "was interrupted"
             )
             self.ledger.finish_attempt(
-                attempt.id, status="interrupted", reason="the process ended before the outcome"
+                attempt.id,
+                status=AttemptState.interrupted,
+                reason="the process ended before the outcome",
             )
             release = self.ledger.release(attempt.release_id)
-            if release is not None and release.status == "pending":
-                self.ledger.set_release_status(release.id, "failed")
+            if release is not None and release.status == ReleaseState.pending:
+                self.ledger.set_release_status(release.id, ReleaseState.failed)
                 target.remove(target.instances(environment, release.id))
         previous = self._running(target, environment, live)
         if previous:
@@ -271,8 +278,8 @@ class Engine:
 
     def _kept_releases(self, environment: str, cfg: EnvironmentConfig) -> set[str]:
         releases = self.ledger.releases(environment)
-        keep = {r.id for r in releases if r.status == "live"}
-        earlier = [r for r in releases if r.status in ("retired", "rolled_back")]
+        keep = {r.id for r in releases if r.status == ReleaseState.live}
+        earlier = [r for r in releases if r.status in RETAINED]
         earlier.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
         keep.update(r.id for r in earlier[: cfg.keep_releases])
         return keep
@@ -312,7 +319,7 @@ class Engine:
                 colour=other_colour(live.colour if live else None),
                 source_release=source_release,
             )
-            action = "promote" if source_release else "deploy"
+            action = Action.promote if source_release else Action.deploy
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=release.id,
@@ -342,29 +349,33 @@ class Engine:
                 rollout.run()
             except BaseException as exc:
                 reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
-                self.ledger.set_release_status(release.id, "failed")
+                self.ledger.set_release_status(release.id, ReleaseState.failed)
                 self.ledger.finish_attempt(
-                    attempt, status="failed", reason=reason, timings=rollout.timings
+                    attempt, status=AttemptState.failed, reason=reason, timings=rollout.timings
                 )
                 if isinstance(exc, WatchFailed) and live is not None:
                     rollback = self.ledger.begin_attempt(
                         environment=environment,
                         release_id=live.id,
-                        action="rollback",
+                        action=Action.rollback,
                         actor="shiprail (automatic)",
                         holder=self.holder,
                     )
-                    self.ledger.finish_attempt(rollback, status="succeeded", cause=reason)
+                    self.ledger.finish_attempt(
+                        rollback, status=AttemptState.succeeded, cause=reason
+                    )
                 if not isinstance(exc, ShiprailError | KeyboardInterrupt):
                     raise
                 kept = f"{live.id} is still serving" if live else "no previous release to serve"
                 raise DeployFailed(
                     f"release {release.id} failed in {environment}: {reason}; {kept}"
                 ) from None
-            self.ledger.set_release_status(release.id, "live")
+            self.ledger.set_release_status(release.id, ReleaseState.live)
             if live is not None:
-                self.ledger.set_release_status(live.id, "retired")
-            self.ledger.finish_attempt(attempt, status="succeeded", timings=rollout.timings)
+                self.ledger.set_release_status(live.id, ReleaseState.retired)
+            self.ledger.finish_attempt(
+                attempt, status=AttemptState.succeeded, timings=rollout.timings
+            )
             self._retain(environment, cfg, target)
         result = self.ledger.release(release.id)
         assert result is not None
@@ -383,11 +394,13 @@ class Engine:
                 attempt = self.ledger.begin_attempt(
                     environment=destination,
                     release_id=live.id,
-                    action="promote",
+                    action=Action.promote,
                     actor=self.actor,
                 )
                 self.ledger.finish_attempt(
-                    attempt, status="awaiting-approval", reason=f"from {source}, no approval yet"
+                    attempt,
+                    status=AttemptState.awaiting_approval,
+                    reason=f"from {source}, no approval yet",
                 )
                 raise
         target = self.platform.target(destination, cfg)
@@ -415,7 +428,7 @@ class Engine:
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=chosen.id,
-                action="rollback",
+                action=Action.rollback,
                 actor=self.actor,
                 holder=self.holder,
             )
@@ -427,16 +440,22 @@ class Engine:
             except BaseException as exc:
                 message = exc.message if isinstance(exc, ShiprailError) else repr(exc)
                 self.ledger.finish_attempt(
-                    attempt, status="failed", reason=message, cause=cause, timings=timings
+                    attempt,
+                    status=AttemptState.failed,
+                    reason=message,
+                    cause=cause,
+                    timings=timings,
                 )
                 if isinstance(exc, ShiprailError | KeyboardInterrupt):
                     raise DeployFailed(f"rollback to {chosen.id} failed: {message}") from None
                 raise
             timings["total"] = self.clock() - began
-            self.ledger.set_release_status(chosen.id, "live")
+            self.ledger.set_release_status(chosen.id, ReleaseState.live)
             if live is not None:
-                self.ledger.set_release_status(live.id, "rolled_back")
-            self.ledger.finish_attempt(attempt, status="succeeded", cause=cause, timings=timings)
+                self.ledger.set_release_status(live.id, ReleaseState.rolled_back)
+            self.ledger.finish_attempt(
+                attempt, status=AttemptState.succeeded, cause=cause, timings=timings
+            )
         result = self.ledger.release(chosen.id)
         assert result is not None
         return result
@@ -456,7 +475,7 @@ class Engine:
         candidates = [
             r
             for r in self.ledger.releases(environment)
-            if r.status in ("retired", "rolled_back") and r.live_at is not None
+            if r.status in RETAINED and r.live_at is not None
         ]
         candidates.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
         if not candidates:
@@ -548,7 +567,7 @@ class Engine:
                 row["release_status"] = release.status
             approved_id = (release.source_release if release else None) or attempt.release_id
             approval = self.ledger.approval(environment, approved_id)
-            if approval is not None and attempt.action == "promote":
+            if approval is not None and attempt.action == Action.promote:
                 row["approval"] = {
                     "approver": approval.approver,
                     "reason": approval.reason,
@@ -568,7 +587,7 @@ class Engine:
             target = self.platform.target(name, cfg)
             keep = self._kept_releases(name, cfg)
             for release in self.ledger.releases(name):
-                if release.id in keep or release.status == "pending":
+                if release.id in keep or release.status == ReleaseState.pending:
                     needed_images.add(release.image)
                     continue
                 if release.created_at > cutoff:

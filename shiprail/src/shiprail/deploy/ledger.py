@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from shiprail.deploy.states import ENDED, Action, AttemptState, ReleaseState
 from shiprail.errors import Refused, ToolCrashed
 
 VERSION_TABLE = "shiprail_ledger_version"
@@ -90,11 +91,6 @@ locks = sa.Table(
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-#: Release states: ``pending`` (being rolled out), ``live`` (serving), ``retired`` (replaced,
-#: containers kept for rollback), ``failed`` (never served or rolled back automatically),
-#: ``rolled_back`` (replaced by ``shiprail rollback``).
-RELEASE_STATES = ("pending", "live", "retired", "failed", "rolled_back")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -123,7 +119,7 @@ class Release:
     created_at: datetime
     source_release: str | None
     colour: str
-    status: str
+    status: ReleaseState
     live_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -139,9 +135,9 @@ class Attempt:
     id: int
     environment: str
     release_id: str
-    action: str
+    action: Action
     actor: str
-    status: str
+    status: AttemptState
     reason: str | None
     cause: str | None
     started_at: datetime
@@ -249,19 +245,19 @@ class Ledger:
             created_at=utcnow(),
             source_release=source_release,
             colour=colour,
-            status="pending",
+            status=ReleaseState.pending,
         )
         with self._tx() as tx:
             tx.execute(releases.insert().values(**release.__dict__))
         return release
 
-    def set_release_status(self, release_id: str, status: str) -> None:
-        assert status in RELEASE_STATES
+    def set_release_status(self, release_id: str, status: ReleaseState) -> None:
+        status = ReleaseState(status)
         values: dict[str, Any] = {"status": status}
-        if status == "live":
+        if status == ReleaseState.live:
             values["live_at"] = utcnow()
             values["ended_at"] = None
-        elif status in ("retired", "failed", "rolled_back"):
+        elif status in ENDED:
             values["ended_at"] = utcnow()
         with self._tx() as tx:
             tx.execute(releases.update().where(releases.c.id == release_id).values(**values))
@@ -271,7 +267,7 @@ class Ledger:
             row = tx.execute(releases.select().where(releases.c.id == release_id)).first()
         return _release(row) if row else None
 
-    def releases(self, environment: str, *, status: str | None = None) -> list[Release]:
+    def releases(self, environment: str, *, status: ReleaseState | None = None) -> list[Release]:
         """Newest first."""
         query = releases.select().where(releases.c.environment == environment)
         if status:
@@ -281,7 +277,7 @@ class Ledger:
             return [_release(row) for row in rows]
 
     def live_release(self, environment: str) -> Release | None:
-        live = self.releases(environment, status="live")
+        live = self.releases(environment, status=ReleaseState.live)
         return live[0] if live else None
 
     def environments(self) -> list[str]:
@@ -291,7 +287,13 @@ class Ledger:
 
     # -- attempts -----------------------------------------------------------------------
     def begin_attempt(
-        self, *, environment: str, release_id: str, action: str, actor: str, holder: str = ""
+        self,
+        *,
+        environment: str,
+        release_id: str,
+        action: Action,
+        actor: str,
+        holder: str = "",
     ) -> int:
         """Record the intent before acting; returns the attempt id to close later."""
         with self._tx() as tx:
@@ -301,7 +303,7 @@ class Ledger:
                     release_id=release_id,
                     action=action,
                     actor=actor,
-                    status="intent",
+                    status=AttemptState.intent,
                     started_at=utcnow(),
                     holder=holder,
                 )
@@ -314,7 +316,7 @@ class Ledger:
         self,
         attempt_id: int,
         *,
-        status: str,
+        status: AttemptState,
         reason: str | None = None,
         cause: str | None = None,
         timings: dict[str, float] | None = None,
@@ -346,7 +348,7 @@ class Ledger:
     def open_attempts(self, environment: str) -> list[Attempt]:
         """Attempts whose outcome was never written (the process died mid-way)."""
         query = attempts.select().where(
-            attempts.c.environment == environment, attempts.c.status == "intent"
+            attempts.c.environment == environment, attempts.c.status == AttemptState.intent
         )
         with self._tx() as tx:
             return [_attempt(row) for row in tx.execute(query)]
@@ -508,7 +510,7 @@ def _release(row: Any) -> Release:
         created_at=_aware(row.created_at),  # type: ignore[arg-type]
         source_release=row.source_release,
         colour=row.colour,
-        status=row.status,
+        status=ReleaseState(row.status),
         live_at=_aware(row.live_at),
         ended_at=_aware(row.ended_at),
     )
@@ -519,9 +521,9 @@ def _attempt(row: Any) -> Attempt:
         id=row.id,
         environment=row.environment,
         release_id=row.release_id,
-        action=row.action,
+        action=Action(row.action),
         actor=row.actor,
-        status=row.status,
+        status=AttemptState(row.status),
         reason=row.reason,
         cause=row.cause,
         started_at=_aware(row.started_at),  # type: ignore[arg-type]

@@ -7,21 +7,17 @@ its own edge proxy on a loopback HTTPS port.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from shiprail.settings import get_settings
+from shiprail.strict import StrictModel
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _MEMORY = re.compile(r"^(\d+)([kmg]?)b?$", re.I)
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors, as in ``shiprail.config`` (kept here to avoid an import cycle)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class HealthCheck(StrictModel):
@@ -196,12 +192,12 @@ def state_dir() -> Path:
     """Where deploy keeps generated proxy config, certificates and secrets (``.shiprail/``)."""
     from shiprail.paths import repo_root
 
-    if env := os.environ.get("SHIPRAIL_STATE_DIR"):
-        return Path(env)
+    if directory := get_settings().state_dir:
+        return directory
     return repo_root() / ".shiprail"
 
 
 def default_database_url() -> str:
-    if url := os.environ.get("SHIPRAIL_DATABASE_URL"):
+    if url := get_settings().database_url:
         return url
     return f"sqlite:///{state_dir() / 'state.db'}"

@@ -7,14 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors (kept here so shiprail.config can import this module)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from shiprail.strict import StrictModel
 
 SeverityName = Literal["critical", "high", "medium", "low"]
 

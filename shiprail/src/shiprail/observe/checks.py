@@ -9,7 +9,6 @@ silently ignore. Schemas are read from the data cache ``scripts/fetch-data.sh`` 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 
 from shiprail._subprocess import run
 from shiprail.errors import ToolMissing
+from shiprail.settings import get_settings
 
 #: Which schema validates which kind of file.
 SCHEMAS = {
@@ -30,8 +30,8 @@ TOOL_TIMEOUT_SECONDS = 120.0
 
 
 def schemas_dir(root: Path) -> Path:
-    if env := os.environ.get("SHIPRAIL_SCHEMAS_DIR"):
-        return Path(env)
+    if directory := get_settings().schemas_dir:
+        return directory
     return root / ".cache" / "data" / "schemas"
 
 

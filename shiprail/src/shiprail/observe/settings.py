@@ -7,12 +7,12 @@ dashboards checks use PromQL against that server.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shiprail.strict import StrictModel
 
 
-class MonitoringConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class MonitoringConfig(StrictModel):
     prometheus_url: str | None = Field(
         default=None, description="Prometheus base URL, e.g. http://127.0.0.1:9090"
     )

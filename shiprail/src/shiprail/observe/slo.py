@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shiprail.errors import ConfigError, Refused, UsageError
+from shiprail.strict import StrictModel
 
 #: Where the specs and the generated rules live, relative to the repository root.
 DEFAULT_SLO_DIR = "monitoring/slo"
@@ -71,11 +72,7 @@ def _number(value: float) -> str:
     return text
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BurnWindow(_Model):
+class BurnWindow(StrictModel):
     """One alert condition: ``budget_percent`` of the budget spent within ``long`` window."""
 
     long: str
@@ -103,14 +100,14 @@ def _default_ticket() -> list[BurnWindow]:
     ]
 
 
-class Alerting(_Model):
+class Alerting(StrictModel):
     """Which windows page (severity critical) and which open a ticket (severity warning)."""
 
     page: list[BurnWindow] = Field(default_factory=_default_page)
     ticket: list[BurnWindow] = Field(default_factory=_default_ticket)
 
 
-class SLI(_Model):
+class SLI(StrictModel):
     """PromQL for bad and all events per second; ``{{window}}`` stands for the range."""
 
     errors: str
@@ -124,7 +121,7 @@ class SLI(_Model):
         return value.strip()
 
 
-class SLOSpec(_Model):
+class SLOSpec(StrictModel):
     name: str
     description: str = ""
     objective: float = Field(gt=0, lt=100, description="percent of good events, e.g. 99.9")
@@ -146,7 +143,7 @@ class SLOSpec(_Model):
         return value
 
 
-class SLOFile(_Model):
+class SLOFile(StrictModel):
     version: int = 1
     service: str
     runbook_base: str = DEFAULT_RUNBOOK_BASE

@@ -4,7 +4,6 @@ baselines), so the CLI module stays a parser."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from shiprail.scan import files as files_mod
 from shiprail.scan.report import FORMATS, default_name, render
 from shiprail.scan.runner import ScanOutcome, baseline_entries, load_scan_config, run_scan
 from shiprail.scan.settings import ScanSettings
+from shiprail.settings import get_settings
 
 #: Written when no --format is given (text goes to stderr anyway).
 DEFAULT_FORMATS = ("sarif", "json", "junit", "markdown", "html")
@@ -110,7 +110,7 @@ def execute(req: ScanRequest) -> int:
         settings,
         baseline=req.baseline,
         progress=(lambda msg: print(f"shiprail scan: {msg}", file=sys.stderr, flush=True))
-        if ci or os.environ.get("SHIPRAIL_VERBOSE")
+        if ci or get_settings().verbose
         else None,
     )
     write_outputs(outcome, outputs)

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from shiprail.paths import platform_home
 from shiprail.scan.scanners.interface import Category, Severity
+from shiprail.settings import get_settings
+from shiprail.strict import StrictModel
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
@@ -24,23 +27,19 @@ DEFAULT_ADVISORY_DB = ".cache/data/advisory-db/pypa/vulns"
 WAIVER_WARN_DAYS = 14
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class IgnoredPath(_Strict):
+class IgnoredPath(StrictModel):
     """A path glob excluded from every scanner, with the reason a reviewer can judge."""
 
     path: str = Field(min_length=1)
     reason: Reason
 
 
-class SkippedTool(_Strict):
+class SkippedTool(StrictModel):
     tool: str = Field(min_length=1)
     reason: Reason
 
 
-class DependencyConfig(_Strict):
+class DependencyConfig(StrictModel):
     advisory_db: str = Field(
         default=DEFAULT_ADVISORY_DB,
         description="OSV directory of PyPI advisories used offline (PyPA advisory database)",
@@ -55,7 +54,7 @@ class DependencyConfig(_Strict):
     )
 
 
-class ScanConfig(_Strict):
+class ScanConfig(StrictModel):
     """``scan:`` in shiprail.yaml."""
 
     threshold: Severity = Field(
@@ -81,23 +80,6 @@ class ScanConfig(_Strict):
             if item.path.strip() in {"*", "**", "**/*", ".", "/"}:
                 raise ValueError(f"ignoring '{item.path}' would switch the gate off")
         return value
-
-
-def platform_home() -> Path:
-    """The shiprail checkout (rules, advisory data, tool cache), wherever the scan points.
-
-    ``SHIPRAIL_HOME`` wins; else the checkout this package is installed from (editable
-    installs); else the repository around the working directory.
-    """
-    if env := os.environ.get("SHIPRAIL_HOME"):
-        return Path(env).resolve()
-    here = Path(__file__).resolve()
-    for candidate in here.parents:
-        if (candidate / "tools.lock").is_file():
-            return candidate
-    from shiprail.paths import repo_root
-
-    return repo_root()
 
 
 @dataclass(frozen=True)
@@ -130,12 +112,11 @@ class ScanSettings:
         return self.home / path
 
     def advisory_db(self) -> Path:
-        env = os.environ.get("SHIPRAIL_ADVISORY_DB")
-        return self.resolve(env or self.config.dependencies.advisory_db, prefer_root=True)
+        configured = get_settings().advisory_db or self.config.dependencies.advisory_db
+        return self.resolve(configured, prefer_root=True)
 
     def semgrep_rules(self) -> Path:
         return self.resolve(self.config.semgrep_rules, prefer_root=True)
 
     def cache_dir(self) -> Path:
-        env = os.environ.get("SHIPRAIL_SCAN_CACHE")
-        return self.resolve(env or self.config.cache_dir)
+        return self.resolve(get_settings().scan_cache or self.config.cache_dir)

@@ -23,18 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from shiprail.config import parse_yaml, validate
 from shiprail.scan.scanners.interface import Finding
 from shiprail.scan.settings import WAIVER_WARN_DAYS
+from shiprail.strict import StrictModel
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
 
-class Waiver(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Waiver(StrictModel):
     fingerprint: str | None = None
     rule: str | None = None
     path: str | None = None
@@ -60,9 +59,7 @@ class Waiver(BaseModel):
         return f"{what} (owner {self.owner}, expires {self.expires.isoformat()})"
 
 
-class WaiverFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WaiverFile(StrictModel):
     waivers: list[Waiver] = Field(default_factory=list)
 
 
