@@ -31,9 +31,9 @@ import yaml
 
 from shiprail.config import ShiprailConfig
 from shiprail.deploy.engine import Engine, docker_platform
-from shiprail.deploy.ledger import Ledger, LockHeld
+from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.settings import EdgeConfig, EnvironmentConfig, HealthCheck, WatchConfig
-from shiprail.errors import DeployFailed
+from shiprail.errors import DeployFailed, LockHeld
 
 from .conftest import require_integration
 from .load import Load

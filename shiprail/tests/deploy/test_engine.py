@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from shiprail.deploy.ledger import LockHeld
-from shiprail.errors import ApprovalPending, DeployFailed, UsageError
+from shiprail.errors import ApprovalPending, DeployFailed, LockHeld, UsageError
 
 from .conftest import World
 
@@ -157,7 +156,7 @@ def test_lock_of_a_killed_process_is_recovered_and_attempt_marked(world: World) 
     token, _ = world.ledger.try_lock("dev", "carol")
     assert token is not None
     with world.ledger.engine.begin() as tx:
-        from shiprail.deploy.ledger import locks
+        from shiprail.deploy.records import locks
 
         tx.execute(locks.update().values(pid=dead_pid))
     orphan = world.ledger.create_release(

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from shiprail.cli import app
-from shiprail.deploy.ledger import VERSION_TABLE, Ledger, LockHeld
+from shiprail.deploy.ledger import VERSION_TABLE, Ledger
 from shiprail.deploy.states import Action, AttemptState, ReleaseState
+from shiprail.errors import LockHeld
 
 from conftest import unavailable
 

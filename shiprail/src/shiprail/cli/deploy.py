@@ -11,7 +11,7 @@ from shiprail.cli._app import JsonOption, app, report
 
 if TYPE_CHECKING:
     from shiprail.deploy.engine import Engine
-    from shiprail.deploy.ledger import Release
+    from shiprail.deploy.records import Release
 
 
 def _engine() -> Engine:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import getpass
 
-from shiprail.deploy.ledger import Approval, Ledger, Release
+from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.records import Approval, Release
 from shiprail.deploy.states import ReleaseState
 from shiprail.errors import ApprovalPending, UsageError
 from shiprail.settings import get_settings

@@ -26,21 +26,28 @@ import httpx
 from shiprail.config import ShiprailConfig
 from shiprail.deploy import approvals
 from shiprail.deploy.analysis.interface import Analysis
-from shiprail.deploy.ledger import Ledger, Release, utcnow
+from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
+from shiprail.deploy.records import Release, utcnow
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
     Rollout,
-    WatchFailed,
     other_colour,
     route_for,
     run_smoke,
 )
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
-from shiprail.errors import ApprovalPending, ConfigError, DeployFailed, ShiprailError, UsageError
+from shiprail.errors import (
+    ApprovalPending,
+    ConfigError,
+    DeployFailed,
+    ShiprailError,
+    UsageError,
+    WatchFailed,
+)
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

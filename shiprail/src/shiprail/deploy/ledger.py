@@ -17,16 +17,29 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from shiprail.deploy.records import (
+    Approval,
+    Attempt,
+    LockInfo,
+    Release,
+    approvals,
+    attempt_from_row,
+    attempts,
+    aware,
+    locks,
+    new_release_id,
+    release_from_row,
+    releases,
+    utcnow,
+)
 from shiprail.deploy.states import ENDED, Action, AttemptState, ReleaseState
-from shiprail.errors import Refused, ToolCrashed
+from shiprail.errors import LockHeld, ToolCrashed
 
 VERSION_TABLE = "shiprail_ledger_version"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -34,143 +47,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_STALE_SECONDS = 15 * 60
 #: How often ``--wait`` polls a held lock.
 LOCK_POLL_SECONDS = 1.0
-
-metadata = sa.MetaData()
-releases = sa.Table(
-    "releases",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("environment", sa.String(64), nullable=False, index=True),
-    sa.Column("image", sa.String(512), nullable=False),
-    sa.Column("image_digest", sa.String(128), nullable=False),
-    sa.Column("git_sha", sa.String(64), nullable=False),
-    sa.Column("created_by", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("source_release", sa.String(64), nullable=True),
-    sa.Column("colour", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("live_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-)
-attempts = sa.Table(
-    "attempts",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("environment", sa.String(64), nullable=False, index=True),
-    sa.Column("release_id", sa.String(64), nullable=False, index=True),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("actor", sa.String(128), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text, nullable=True),
-    sa.Column("cause", sa.Text, nullable=True),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("timings", sa.Text, nullable=True),
-    sa.Column("holder", sa.String(255), nullable=True),
-)
-approvals = sa.Table(
-    "approvals",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("environment", sa.String(64), nullable=False),
-    sa.Column("release_id", sa.String(64), nullable=False),
-    sa.Column("approver", sa.String(128), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("environment", "release_id", name="uq_approvals_env_release"),
-)
-locks = sa.Table(
-    "locks",
-    metadata,
-    sa.Column("environment", sa.String(64), primary_key=True),
-    sa.Column("holder", sa.String(255), nullable=False),
-    sa.Column("host", sa.String(255), nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("token", sa.String(64), nullable=False),
-    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every timestamp the ledger writes is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def new_release_id(now: datetime | None = None) -> str:
-    now = now or utcnow()
-    return f"r{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-@dataclass(frozen=True)
-class Release:
-    id: str
-    environment: str
-    image: str
-    image_digest: str
-    git_sha: str
-    created_by: str
-    created_at: datetime
-    source_release: str | None
-    colour: str
-    status: ReleaseState
-    live_at: datetime | None = None
-    ended_at: datetime | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        data = self.__dict__.copy()
-        for key in ("created_at", "live_at", "ended_at"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
-
-
-@dataclass(frozen=True)
-class Attempt:
-    id: int
-    environment: str
-    release_id: str
-    action: Action
-    actor: str
-    status: AttemptState
-    reason: str | None
-    cause: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        data = self.__dict__.copy()
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        return data
-
-
-@dataclass(frozen=True)
-class Approval:
-    environment: str
-    release_id: str
-    approver: str
-    reason: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    environment: str
-    holder: str
-    host: str
-    pid: int
-    acquired_at: datetime
-
-
-class LockHeld(Refused):
-    """Another deploy holds the environment's lock."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -265,7 +141,7 @@ class Ledger:
     def release(self, release_id: str) -> Release | None:
         with self._tx() as tx:
             row = tx.execute(releases.select().where(releases.c.id == release_id)).first()
-        return _release(row) if row else None
+        return release_from_row(row) if row else None
 
     def releases(self, environment: str, *, status: ReleaseState | None = None) -> list[Release]:
         """Newest first."""
@@ -274,7 +150,7 @@ class Ledger:
             query = query.where(releases.c.status == status)
         with self._tx() as tx:
             rows = tx.execute(query.order_by(releases.c.created_at.desc(), releases.c.id.desc()))
-            return [_release(row) for row in rows]
+            return [release_from_row(row) for row in rows]
 
     def live_release(self, environment: str) -> Release | None:
         live = self.releases(environment, status=ReleaseState.live)
@@ -343,7 +219,7 @@ class Ledger:
             .limit(limit)
         )
         with self._tx() as tx:
-            return [_attempt(row) for row in tx.execute(query)]
+            return [attempt_from_row(row) for row in tx.execute(query)]
 
     def open_attempts(self, environment: str) -> list[Attempt]:
         """Attempts whose outcome was never written (the process died mid-way)."""
@@ -351,7 +227,7 @@ class Ledger:
             attempts.c.environment == environment, attempts.c.status == AttemptState.intent
         )
         with self._tx() as tx:
-            return [_attempt(row) for row in tx.execute(query)]
+            return [attempt_from_row(row) for row in tx.execute(query)]
 
     # -- approvals ----------------------------------------------------------------------
     def approve(self, *, environment: str, release_id: str, approver: str, reason: str) -> Approval:
@@ -378,7 +254,7 @@ class Ledger:
             row.release_id,
             row.approver,
             row.reason,
-            _aware(row.created_at),  # type: ignore[arg-type]
+            aware(row.created_at),  # type: ignore[arg-type]
         )
 
     # -- locks --------------------------------------------------------------------------
@@ -387,12 +263,12 @@ class Ledger:
             row = tx.execute(locks.select().where(locks.c.environment == environment)).first()
         if row is None:
             return None
-        return LockInfo(row.environment, row.holder, row.host, row.pid, _aware(row.acquired_at))  # type: ignore[arg-type]
+        return LockInfo(row.environment, row.holder, row.host, row.pid, aware(row.acquired_at))  # type: ignore[arg-type]
 
     def _is_stale(self, row: Any) -> bool:
         if row.host == socket.gethostname():
             return not _pid_alive(int(row.pid))
-        age = (utcnow() - _aware(row.heartbeat_at)).total_seconds()  # type: ignore[operator]
+        age = (utcnow() - aware(row.heartbeat_at)).total_seconds()  # type: ignore[operator]
         return age > LOCK_STALE_SECONDS
 
     def try_lock(self, environment: str, holder: str) -> tuple[str | None, LockInfo | None]:
@@ -419,7 +295,7 @@ class Ledger:
             row = tx.execute(locks.select().where(locks.c.environment == environment)).first()
             if row is None:
                 return None, None  # released meanwhile; the caller retries
-            info = LockInfo(row.environment, row.holder, row.host, row.pid, _aware(row.acquired_at))  # type: ignore[arg-type]
+            info = LockInfo(row.environment, row.holder, row.host, row.pid, aware(row.acquired_at))  # type: ignore[arg-type]
             if not self._is_stale(row):
                 return None, info
             taken = tx.execute(
@@ -497,36 +373,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-
-
-def _release(row: Any) -> Release:
-    return Release(
-        id=row.id,
-        environment=row.environment,
-        image=row.image,
-        image_digest=row.image_digest,
-        git_sha=row.git_sha,
-        created_by=row.created_by,
-        created_at=_aware(row.created_at),  # type: ignore[arg-type]
-        source_release=row.source_release,
-        colour=row.colour,
-        status=ReleaseState(row.status),
-        live_at=_aware(row.live_at),
-        ended_at=_aware(row.ended_at),
-    )
-
-
-def _attempt(row: Any) -> Attempt:
-    return Attempt(
-        id=row.id,
-        environment=row.environment,
-        release_id=row.release_id,
-        action=Action(row.action),
-        actor=row.actor,
-        status=AttemptState(row.status),
-        reason=row.reason,
-        cause=row.cause,
-        started_at=_aware(row.started_at),  # type: ignore[arg-type]
-        finished_at=_aware(row.finished_at),
-        timings=json.loads(row.timings) if row.timings else {},
-    )

@@ -19,7 +19,7 @@ from shiprail.deploy.analysis.interface import Analysis, Limits, WatchTarget
 from shiprail.deploy.routers.interface import Route, Router
 from shiprail.deploy.settings import EnvironmentConfig, SmokeCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
-from shiprail.errors import DeployFailed
+from shiprail.errors import DeployFailed, WatchFailed
 
 COLOURS = ("blue", "green")
 #: Grace given to a stopping replica to finish its requests.
@@ -28,10 +28,6 @@ STOP_GRACE_SECONDS = 10.0
 
 def other_colour(colour: str | None) -> str:
     return "green" if colour == "blue" else "blue"
-
-
-class WatchFailed(DeployFailed):
-    """The release misbehaved after the switch; the cause goes to the ledger as a rollback."""
 
 
 def run_smoke(

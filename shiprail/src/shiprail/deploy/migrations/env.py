@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from shiprail.deploy.ledger import VERSION_TABLE, metadata
+from shiprail.deploy.ledger import VERSION_TABLE
+from shiprail.deploy.records import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
