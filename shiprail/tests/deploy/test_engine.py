@@ -122,7 +122,7 @@ def test_promotion_into_prod_needs_approval(world: World) -> None:
     world.engine.approve("prod", stage.id, "change ticket 42")
     prod = world.engine.promote("stage", "prod")
     assert prod.status == "live" and prod.image_digest == dev.image_digest
-    history = world.engine.history("prod")
+    history = [entry.as_json() for entry in world.engine.history("prod")]
     assert history[0]["action"] == "promote" and history[0]["status"] == "succeeded"
     assert history[0]["approval"]["reason"] == "change ticket 42"
     assert history[1]["status"] == "awaiting-approval"
@@ -189,7 +189,7 @@ def test_retention_keeps_last_n_and_prune_never_removes_them(world: World) -> No
     kept = {i.release_id for i in world.target.instances("dev")}
     assert kept == set(ids[1:]), "keep_releases=2 earlier releases plus the live one"
     removed = world.engine.prune(timedelta(seconds=0))
-    assert removed["images"] == ["workorders:v1"]
+    assert removed.images == ["workorders:v1"]
     assert {i.release_id for i in world.target.instances("dev")} == set(ids[1:])
     assert world.engine.rollback("dev").id == ids[2]
 
@@ -197,7 +197,7 @@ def test_retention_keeps_last_n_and_prune_never_removes_them(world: World) -> No
 def test_prune_respects_age(world: World) -> None:
     for n in (1, 2, 3, 4):
         world.engine.deploy("dev", f"workorders:v{n}")
-    assert world.engine.prune(timedelta(days=7)) == {"containers": [], "images": []}
+    assert world.engine.prune(timedelta(days=7)).as_json() == {"containers": [], "images": []}
 
 
 def test_unknown_environment_and_image(world: World) -> None:
@@ -235,7 +235,7 @@ def test_secrets_are_read_at_deploy_time_and_never_in_env(world: World, tmp_path
 
 def test_status_reports_live_release(world: World) -> None:
     v1 = world.engine.deploy("dev", "workorders:v1")
-    rows = {r["environment"]: r for r in world.engine.status()}
+    rows = {r.environment: r.as_json() for r in world.engine.status()}
     assert rows["dev"]["release"]["id"] == v1.id
     assert rows["dev"]["replicas"] == {"expected": 2, "running": 2}
     assert rows["prod"]["release"] is None and rows["prod"]["requires_approval"] is True

@@ -59,7 +59,7 @@ def deploy(
         engine = _engine()
         ref = image or _default_image()
         release = engine.deploy(environment, ref, wait=wait)
-        url = engine.status(environment)[0]["url"]
+        url = engine.status(environment)[0].url
         output.say(f"release {release.id} is live in {environment}: {url}")
         from shiprail.deploy.runtime import access_hints
 
@@ -137,19 +137,10 @@ def status(
     def body() -> None:
         rows = _engine().status(environment)
         if as_json:
-            output.emit_json(rows)
+            output.emit_json([row.as_json() for row in rows])
             return
         for row in rows:
-            rel = row["release"]
-            what = (
-                f"{rel['id']} {rel['image']} ({rel['image_digest'][:19]}, {rel['colour']}, since "
-                f"{(rel['live_at'] or '')[:19]})"
-                if rel
-                else "nothing deployed"
-            )
-            running = row["replicas"]["running"]
-            reps = f"{running if running is not None else '?'}/{row['replicas']['expected']}"
-            output.say(f"{row['environment']:<8} {what}  replicas {reps}  {row['url']}", prefix="")
+            output.say(row.line(), prefix="")
 
     report(body)
 
@@ -162,18 +153,12 @@ def history(
     """Every deploy, promotion and rollback of an environment, newest first."""
 
     def body() -> None:
-        rows = _engine().history(environment)
+        entries = _engine().history(environment)
         if as_json:
-            output.emit_json(rows)
+            output.emit_json([entry.as_json() for entry in entries])
             return
-        for row in rows:
-            line = (
-                f"{row['started_at'][:19]}  {row['action']:<8} {row['release_id']:<22} "
-                f"{row['status']:<17} by {row['actor']}"
-            )
-            if row.get("reason") or row.get("cause"):
-                line += f"  ({row.get('reason') or row.get('cause')})"
-            output.say(line, prefix="")
+        for entry in entries:
+            output.say(entry.line(), prefix="")
 
     report(body)
 
@@ -192,9 +177,9 @@ def prune(
 
         removed = _engine().prune(parse_duration(older_than))
         if as_json:
-            output.emit_json(removed)
+            output.emit_json(removed.as_json())
         output.say(
-            f"removed {len(removed['containers'])} container(s), {len(removed['images'])} image(s)"
+            f"removed {len(removed.containers)} container(s), {len(removed.images)} image(s)"
         )
 
     report(body)

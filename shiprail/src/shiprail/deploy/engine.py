@@ -11,6 +11,7 @@ only through :class:`Target`, :class:`Router` and :class:`Analysis`, handed in a
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy import approvals
+from shiprail.deploy import approvals, views
 from shiprail.deploy.analysis.interface import Analysis
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
@@ -534,56 +535,23 @@ class Engine:
             target.stop(current, STOP_GRACE_SECONDS)
 
     # -- read-only views ----------------------------------------------------------------
-    def status(self, environment: str | None = None) -> list[dict[str, Any]]:
+    def status(self, environment: str | None = None) -> list[views.EnvironmentStatus]:
         names = [environment] if environment else list(self.config.environments)
-        rows = []
-        for name in names:
-            cfg = self.env(name)
-            live = self.ledger.live_release(name)
-            replicas: dict[str, Any] = {"expected": cfg.replicas, "running": None}
-            if live is not None:
-                try:
-                    instances = self.platform.target(name, cfg).instances(name, live.id)
-                    replicas["running"] = sum(1 for i in instances if i.running)
-                except ShiprailError:
-                    pass
-            lock = self.ledger.lock_info(name)
-            port = "" if cfg.edge.port == 443 else f":{cfg.edge.port}"
-            rows.append(
-                {
-                    "environment": name,
-                    "url": f"https://{cfg.edge.hostname}{port}/",
-                    "requires_approval": cfg.requires_approval,
-                    "release": live.as_json() if live else None,
-                    "replicas": replicas,
-                    "locked_by": lock.holder if lock else None,
-                }
+        return [
+            views.environment_status(
+                name,
+                self.env(name),
+                self.ledger,
+                functools.partial(self.platform.target, name, self.env(name)),
             )
-        return rows
+            for name in names
+        ]
 
-    def history(self, environment: str, limit: int = 50) -> list[dict[str, Any]]:
+    def history(self, environment: str, limit: int = 50) -> list[views.HistoryEntry]:
         self.env(environment)
-        rows = []
-        for attempt in self.ledger.attempts(environment, limit=limit):
-            row = attempt.as_json()
-            release = self.ledger.release(attempt.release_id)
-            if release is not None:
-                row["image"] = release.image
-                row["image_digest"] = release.image_digest
-                row["git_sha"] = release.git_sha
-                row["release_status"] = release.status
-            approved_id = (release.source_release if release else None) or attempt.release_id
-            approval = self.ledger.approval(environment, approved_id)
-            if approval is not None and attempt.action == Action.promote:
-                row["approval"] = {
-                    "approver": approval.approver,
-                    "reason": approval.reason,
-                    "at": approval.created_at.isoformat(),
-                }
-            rows.append(row)
-        return rows
+        return views.history(self.ledger, environment, limit)
 
-    def prune(self, older_than: timedelta) -> dict[str, list[str]]:
+    def prune(self, older_than: timedelta) -> views.Pruned:
         """Remove containers and images of releases older than ``older_than`` that neither
         serve nor belong to the last ``keep_releases`` releases of any environment."""
         cutoff = utcnow() - older_than
@@ -612,4 +580,4 @@ class Engine:
             for image, target in sorted(candidates.items())
             if image not in needed_images and target.remove_image(image)
         ]
-        return {"containers": removed_containers, "images": removed_images}
+        return views.Pruned(containers=removed_containers, images=removed_images)
