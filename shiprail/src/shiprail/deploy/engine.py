@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy import approvals, views
+from shiprail.deploy import approvals, spec, views
 from shiprail.deploy.analysis.interface import Analysis
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
@@ -43,7 +43,6 @@ from shiprail.deploy.strategies import (
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import (
     ApprovalPending,
-    ConfigError,
     DeployFailed,
     ShiprailError,
     UsageError,
@@ -51,7 +50,6 @@ from shiprail.errors import (
 )
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -169,23 +167,7 @@ class Engine:
         return f"{self.actor}@{socket.gethostname()} pid {os.getpid()}"
 
     def _secrets(self, environment: str, cfg: EnvironmentConfig) -> dict[str, bytes]:
-        values: dict[str, bytes] = {}
-        for name, ref in cfg.secrets.items():
-            where = f"environments.{environment}.secrets.{name}"
-            if ref.env is not None:
-                value = self.environ.get(ref.env)
-                if value is None:
-                    raise ConfigError(f"{where}: environment variable {ref.env} is not set")
-                values[name] = value.encode()
-            else:
-                assert ref.file is not None
-                path = Path(ref.file)
-                path = path if path.is_absolute() else self.root / path
-                try:
-                    values[name] = path.read_bytes()
-                except OSError as exc:
-                    raise ConfigError(f"{where}: cannot read {ref.file}: {exc.strerror}") from None
-        return values
+        return spec.read_secrets(environment, cfg, self.environ, self.root)
 
     def _release_spec(
         self,
@@ -194,40 +176,7 @@ class Engine:
         release: Release,
         secrets: dict[str, bytes],
     ) -> ReleaseSpec:
-        """What the target starts for ``release`` in ``environment``."""
-        return ReleaseSpec(
-            environment=environment,
-            release_id=release.id,
-            colour=release.colour,
-            image=release.image,
-            replicas=cfg.replicas,
-            cpus=cfg.cpus,
-            memory_bytes=cfg.memory_bytes,
-            network=cfg.network_name(environment),
-            container_port=cfg.container_port,
-            health_path=cfg.health.path,
-            health_interval_seconds=cfg.health.interval_seconds,
-            env=self._env(environment, cfg, release.id),
-            secrets=secrets,
-            pre_start_command=tuple(cfg.pre_start) if cfg.pre_start else None,
-        )
-
-    def _env(self, environment: str, cfg: EnvironmentConfig, release_id: str) -> dict[str, str]:
-        """The container environment; ``${NAME}`` values are read from shiprail's own
-        environment at deploy time (for values that differ per site, such as token hashes)."""
-        values = {}
-        for key, value in cfg.env.items():
-            match = _REFERENCE.fullmatch(value)
-            if match:
-                found = self.environ.get(match.group(1))
-                if found is None:
-                    raise ConfigError(
-                        f"environments.{environment}.env.{key}: environment variable "
-                        f"{match.group(1)} is not set"
-                    )
-                value = found
-            values[key] = value
-        return {**values, "SHIPRAIL_RELEASE": release_id}
+        return spec.release_spec(environment, cfg, release, secrets, self.environ)
 
     def _on_switch(self, environment: str) -> Callable[[list[Instance]], None]:
         def write(instances: list[Instance]) -> None:
@@ -309,7 +258,7 @@ class Engine:
                 " RELEASE --reason '...'",
             )
         secrets = self._secrets(environment, cfg)
-        self._env(environment, cfg, "")  # configuration errors before anything is recorded
+        spec.container_env(environment, cfg, "", self.environ)  # config errors before any record
         target = self.platform.target(environment, cfg)
         digest, git_sha = target.image_digest(image)
         with self.ledger.lock(environment, self.holder, wait=wait):
