@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy import approvals, spec, views
+from shiprail.deploy import approvals, views
+from shiprail.deploy import spec as release_specs
 from shiprail.deploy.analysis.interface import Analysis
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
@@ -167,7 +168,7 @@ class Engine:
         return f"{self.actor}@{socket.gethostname()} pid {os.getpid()}"
 
     def _secrets(self, environment: str, cfg: EnvironmentConfig) -> dict[str, bytes]:
-        return spec.read_secrets(environment, cfg, self.environ, self.root)
+        return release_specs.read_secrets(environment, cfg, self.environ, self.root)
 
     def _release_spec(
         self,
@@ -176,7 +177,7 @@ class Engine:
         release: Release,
         secrets: dict[str, bytes],
     ) -> ReleaseSpec:
-        return spec.release_spec(environment, cfg, release, secrets, self.environ)
+        return release_specs.release_spec(environment, cfg, release, secrets, self.environ)
 
     def _on_switch(self, environment: str) -> Callable[[list[Instance]], None]:
         def write(instances: list[Instance]) -> None:
@@ -258,7 +259,7 @@ class Engine:
                 " RELEASE --reason '...'",
             )
         secrets = self._secrets(environment, cfg)
-        spec.container_env(environment, cfg, "", self.environ)  # config errors before any record
+        release_specs.container_env(environment, cfg, "", self.environ)  # errors before records
         target = self.platform.target(environment, cfg)
         digest, git_sha = target.image_digest(image)
         with self.ledger.lock(environment, self.holder, wait=wait):
