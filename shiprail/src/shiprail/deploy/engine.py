@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy import approvals, views
+from shiprail.deploy import approvals, retention, views
 from shiprail.deploy import spec as release_specs
 from shiprail.deploy.analysis.interface import Analysis
 from shiprail.deploy.ledger import Ledger
@@ -235,12 +235,7 @@ class Engine:
             target.remove(doomed)
 
     def _kept_releases(self, environment: str, cfg: EnvironmentConfig) -> set[str]:
-        releases = self.ledger.releases(environment)
-        keep = {r.id for r in releases if r.status == ReleaseState.live}
-        earlier = [r for r in releases if r.status in RETAINED]
-        earlier.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
-        keep.update(r.id for r in earlier[: cfg.keep_releases])
-        return keep
+        return retention.kept_releases(self.ledger, environment, cfg.keep_releases)
 
     # -- commands -----------------------------------------------------------------------
     def deploy(
@@ -504,30 +499,9 @@ class Engine:
     def prune(self, older_than: timedelta) -> views.Pruned:
         """Remove containers and images of releases older than ``older_than`` that neither
         serve nor belong to the last ``keep_releases`` releases of any environment."""
-        cutoff = utcnow() - older_than
-        removed_containers: list[str] = []
-        candidates: dict[str, Target] = {}
-        needed_images: set[str] = set()
-        for name, cfg in self.config.environments.items():
-            target = self.platform.target(name, cfg)
-            keep = self._kept_releases(name, cfg)
-            for release in self.ledger.releases(name):
-                if release.id in keep or release.status == ReleaseState.pending:
-                    needed_images.add(release.image)
-                    continue
-                if release.created_at > cutoff:
-                    needed_images.add(release.image)
-                    continue
-                doomed = target.instances(name, release.id)
-                if doomed:
-                    target.remove(doomed)
-                    removed_containers.extend(i.name for i in doomed)
-                candidates[release.image] = target
-            for instance in target.instances(name):
-                needed_images.add(instance.image)
-        removed_images = [
-            image
-            for image, target in sorted(candidates.items())
-            if image not in needed_images and target.remove_image(image)
-        ]
-        return views.Pruned(containers=removed_containers, images=removed_images)
+        targets = {
+            name: self.platform.target(name, cfg) for name, cfg in self.config.environments.items()
+        }
+        return retention.prune(
+            self.config.environments, self.ledger, targets, utcnow() - older_than
+        )
