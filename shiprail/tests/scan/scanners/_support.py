@@ -54,7 +54,7 @@ DATA = HERE / "data"
 INPUT = DATA / "input"
 CORPUS = HERE.parent / "corpus" / "insecure"
 REPO = HERE.parents[3]
-ROOT_TOKEN = "@ROOT@"
+ROOT_MARK = "@ROOT@"
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ class FakeTool:
             )
         )
         script = self.bin_dir / name
-        script.write_text(_FAKE.format(python=sys.executable, spec=str(spec), token=ROOT_TOKEN))
+        script.write_text(_FAKE.format(python=sys.executable, spec=str(spec), token=ROOT_MARK))
         script.chmod(0o755)
 
     def replay_fixture(self, case: Capture, *, exit_code: int = 0) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scan.scanners._support import CASES, DATA, REPO, ROOT_TOKEN
+from scan.scanners._support import CASES, DATA, REPO, ROOT_MARK
 from shiprail import _subprocess
 
 _RECORDER = """#!{python}
@@ -54,7 +54,7 @@ def capture(name: str) -> None:
                 python=sys.executable,
                 real=real,
                 repo=str(REPO),
-                token=ROOT_TOKEN,
+                token=ROOT_MARK,
                 dotted=".".join(REPO.parts[1:]) + ".",
                 out=str(DATA / case.fixture),
             )
