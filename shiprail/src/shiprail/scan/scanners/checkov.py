@@ -158,7 +158,9 @@ class CheckovScanner(Scanner):
         return {"severities": {k: v.value for k, v in SEVERITIES.items()}}
 
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
-        args = ["checkov", "--skip-download", "-o", "json", "--quiet", "--compact"]
+        # no --quiet: it drops skipped checks from the output, and a skip must be seen to be
+        # judged (a bare one stays an open finding)
+        args = ["checkov", "--skip-download", "-o", "json", "--compact"]
         args += ["--framework", *self.frameworks]
         for f in files:
             args += ["-f", f.as_posix()]
