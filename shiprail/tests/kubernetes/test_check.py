@@ -12,20 +12,21 @@ from typer.testing import CliRunner
 
 from shiprail.cli import app
 from shiprail.errors import ConfigError
+from shiprail.findings import Severity
 from shiprail.kubernetes import checkov_k8s
 from shiprail.kubernetes.check import run_check
 from shiprail.kubernetes.manifests import Manifest
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.scan.scanners.interface import Severity
 from shiprail.scan.scanners.kubernetes import KubernetesScanner
 
-from .conftest import REPO, need_tools
+from .conftest import REPO
+from conftest import require_tools
 
 ALL_TOOLS = ("helm", "opa", "kubernetes-validate", "checkov")
 
 
 def test_repository_passes_with_zero_blocking_findings(crds_dir: Path) -> None:
-    need_tools(*ALL_TOOLS)
+    require_tools(*ALL_TOOLS)
     result = CliRunner().invoke(app, ["k8s", "check", "--json", "--crds", str(crds_dir)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -47,7 +48,7 @@ def _break_chart(repo: Path) -> None:
 
 
 def test_broken_chart_fails_the_gate_on_policy_and_checkov(repo: Path, crds_dir: Path) -> None:
-    need_tools(*ALL_TOOLS)
+    require_tools(*ALL_TOOLS)
     _break_chart(repo)
     (repo / "shiprail.yaml").write_text(
         "kubernetes:\n  environments:\n    - {name: dev, values: helm/values-dev.yaml}\n"
@@ -76,7 +77,7 @@ def test_broken_chart_fails_the_gate_on_policy_and_checkov(repo: Path, crds_dir:
 
 
 def test_broken_values_file_fails_with_a_readable_message(repo: Path, crds_dir: Path) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     (repo / "helm" / "values-dev.yaml").write_text(
         (repo / "helm" / "values-dev.yaml").read_text() + "autoscaling:\n  maxReplicas: many\n"
     )
@@ -98,7 +99,7 @@ def test_broken_values_file_fails_with_a_readable_message(repo: Path, crds_dir: 
 
 
 def test_threshold_decides_what_blocks(repo: Path, crds_dir: Path) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     deployment = repo / "helm" / "chart" / "templates" / "deployment.yaml"
     deployment.write_text(deployment.read_text().replace("readinessProbe:", "readinessProbeX:"))
     strict = run_check(KubernetesConfig(crds=str(crds_dir), checkov=False), repo, ["dev"])
@@ -136,7 +137,7 @@ def test_checkov_skips_need_a_reason_and_can_target_environments(tmp_path: Path)
 
 
 def test_checkov_reports_a_bad_pod() -> None:
-    need_tools("checkov")
+    require_tools("checkov")
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -157,7 +158,7 @@ def test_checkov_reports_a_bad_pod() -> None:
 def test_kubernetes_scanner_returns_findings_through_the_interface(
     repo: Path, crds_dir: Path
 ) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     _break_chart(repo)
     config = KubernetesConfig(
         crds=str(crds_dir),
@@ -179,7 +180,7 @@ def test_kubernetes_scanner_returns_findings_through_the_interface(
 
 
 def test_terraform_modules_are_formatted_and_pass_checkov(tmp_path: Path) -> None:
-    need_tools("terraform", "checkov")
+    require_tools("terraform", "checkov")
     from shiprail.kubernetes import terraform
 
     assert terraform.unformatted(REPO, "terraform") == []

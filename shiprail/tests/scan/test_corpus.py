@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from .scan_fakes import CORPUS, require_tools
+from .scan_fakes import CORPUS
+from conftest import require_tools
 
 TOOLS = ("bandit", "semgrep", "detect-secrets", "gitleaks", "checkov", "hadolint", "actionlint")
 CLI = [sys.executable, "-m", "shiprail.cli"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shiprail.errors import ConfigError
+from shiprail.findings import Finding, Rule, Severity
 from shiprail.kubernetes import (
     checkov_k8s,
     crds,
@@ -26,7 +27,6 @@ from shiprail.kubernetes import (
 )
 from shiprail.kubernetes.manifests import Manifest, line_of_key, load_manifest_files
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.scan.scanners.interface import Finding, Rule, Severity
 
 TOOL = "kubernetes"
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shiprail.scan.scanners.interface import Category, Severity
+from shiprail.findings import Category, Severity
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from shiprail import _subprocess
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import load_json, rel
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.scan.scanners.interface import Scanner
 
 C, H, M, L = Severity.critical, Severity.high, Severity.medium, Severity.low
 

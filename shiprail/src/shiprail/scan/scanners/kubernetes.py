@@ -15,8 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shiprail.findings import Category, Finding
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.scan.scanners.interface import Category, Finding, Scanner
+from shiprail.scan.scanners.interface import Scanner
 
 if TYPE_CHECKING:
     from shiprail.scan.settings import ScanSettings
