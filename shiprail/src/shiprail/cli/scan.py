@@ -101,5 +101,4 @@ def scan(
         use_cache=not no_cache,
         jobs=jobs,
     )
-    code = report(lambda: execute(request))
-    raise typer.Exit(code)
+    report(lambda: execute(request))
