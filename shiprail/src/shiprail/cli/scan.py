@@ -9,6 +9,20 @@ import typer
 
 from shiprail.cli._app import app, report
 
+#: options kept outside the signature so the command stays readable
+_Baseline = Annotated[
+    Path | None,
+    typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
+]
+_WriteBaseline = Annotated[
+    Path | None,
+    typer.Option(envvar="SHIPRAIL_WRITE_BASELINE", help="Record current findings here."),
+]
+_ChangedSince = Annotated[
+    str | None,
+    typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
+]
+
 
 @app.command()
 def scan(
@@ -35,18 +49,9 @@ def scan(
             help="Where reports go when no --output (default: PATH/reports).",
         ),
     ] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
-    ] = None,
-    write_baseline: Annotated[
-        Path | None,
-        typer.Option(envvar="SHIPRAIL_WRITE_BASELINE", help="Record current findings here."),
-    ] = None,
-    changed_since: Annotated[
-        str | None,
-        typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
-    ] = None,
+    baseline: _Baseline = None,
+    write_baseline: _WriteBaseline = None,
+    changed_since: _ChangedSince = None,
     git_history: Annotated[
         bool,
         typer.Option(
