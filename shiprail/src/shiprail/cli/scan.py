@@ -22,6 +22,14 @@ _ChangedSince = Annotated[
     str | None,
     typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
 ]
+_GitHistory = Annotated[
+    bool,
+    typer.Option(
+        "--git-history",
+        envvar="SHIPRAIL_GIT_HISTORY",
+        help="Also scan every commit's diff for secrets (gitleaks; scan.git_history).",
+    ),
+]
 
 
 @app.command()
@@ -52,14 +60,7 @@ def scan(
     baseline: _Baseline = None,
     write_baseline: _WriteBaseline = None,
     changed_since: _ChangedSince = None,
-    git_history: Annotated[
-        bool,
-        typer.Option(
-            "--git-history",
-            envvar="SHIPRAIL_GIT_HISTORY",
-            help="Also scan every commit's diff for secrets (gitleaks; scan.git_history).",
-        ),
-    ] = False,
+    git_history: _GitHistory = False,
     only: Annotated[
         list[str] | None,
         typer.Option(envvar="SHIPRAIL_ONLY", help="Run only these scanners (TOOL,...)."),
