@@ -1,39 +1,25 @@
-"""Fixtures for the Kubernetes checks: the real tools (helm, opa, kubernetes-validate,
-checkov) and the pinned CRD data. A missing tool skips on a laptop and fails in CI
-(SHIPRAIL_REQUIRE_INTEGRATION=1)."""
+"""Fixtures for the Kubernetes checks: the pinned CRD data and a copy of the files the checks
+read. Missing tools and data skip on a laptop and fail in CI (the shared ``unavailable``)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from shiprail import _subprocess
 from shiprail.kubernetes.settings import KubernetesConfig
+
+from conftest import unavailable
 
 REPO = Path(__file__).resolve().parents[3]
 CRDS = REPO / ".cache" / "data" / "crds"
 
 
-def _missing(what: str, how: str) -> None:
-    message = f"{what} is not available ({how})"
-    if os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def need_tools(*names: str) -> None:
-    for name in names:
-        if _subprocess.which(name) is None:
-            _missing(name, f"scripts/install-tools.sh {name}")
-
-
 @pytest.fixture
 def crds_dir() -> Path:
     if not any(CRDS.glob("*.yaml")):
-        _missing("the CRD data", "SHIPRAIL_DATA_MIRROR=... scripts/fetch-data.sh crds")
+        unavailable("the CRD data is not available (SHIPRAIL_DATA_MIRROR=... make tools)")
     return CRDS
 
 

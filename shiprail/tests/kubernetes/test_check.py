@@ -3,7 +3,11 @@ chart failing the gate, checkov skips that need reasons, and the ``kubernetes`` 
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,20 +16,22 @@ from typer.testing import CliRunner
 
 from shiprail.cli import app
 from shiprail.errors import ConfigError
-from shiprail.kubernetes import checkov_k8s
-from shiprail.kubernetes.check import run_check
-from shiprail.kubernetes.manifests import Manifest
+from shiprail.findings import Severity
+from shiprail.kubernetes.check import committed_manifest_files, run_check
+from shiprail.kubernetes.checks import checkov as checkov_k8s
+from shiprail.kubernetes.manifests import Manifest, load_manifest_files
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.scan.scanners.interface import Severity
+from shiprail.scan.scanners.checkov import CheckovScanner
 from shiprail.scan.scanners.kubernetes import KubernetesScanner
 
-from .conftest import REPO, need_tools
+from .conftest import REPO
+from conftest import require_tools
 
 ALL_TOOLS = ("helm", "opa", "kubernetes-validate", "checkov")
 
 
 def test_repository_passes_with_zero_blocking_findings(crds_dir: Path) -> None:
-    need_tools(*ALL_TOOLS)
+    require_tools(*ALL_TOOLS)
     result = CliRunner().invoke(app, ["k8s", "check", "--json", "--crds", str(crds_dir)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -47,7 +53,7 @@ def _break_chart(repo: Path) -> None:
 
 
 def test_broken_chart_fails_the_gate_on_policy_and_checkov(repo: Path, crds_dir: Path) -> None:
-    need_tools(*ALL_TOOLS)
+    require_tools(*ALL_TOOLS)
     _break_chart(repo)
     (repo / "shiprail.yaml").write_text(
         "kubernetes:\n  environments:\n    - {name: dev, values: helm/values-dev.yaml}\n"
@@ -76,7 +82,7 @@ def test_broken_chart_fails_the_gate_on_policy_and_checkov(repo: Path, crds_dir:
 
 
 def test_broken_values_file_fails_with_a_readable_message(repo: Path, crds_dir: Path) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     (repo / "helm" / "values-dev.yaml").write_text(
         (repo / "helm" / "values-dev.yaml").read_text() + "autoscaling:\n  maxReplicas: many\n"
     )
@@ -98,7 +104,7 @@ def test_broken_values_file_fails_with_a_readable_message(repo: Path, crds_dir: 
 
 
 def test_threshold_decides_what_blocks(repo: Path, crds_dir: Path) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     deployment = repo / "helm" / "chart" / "templates" / "deployment.yaml"
     deployment.write_text(deployment.read_text().replace("readinessProbe:", "readinessProbeX:"))
     strict = run_check(KubernetesConfig(crds=str(crds_dir), checkov=False), repo, ["dev"])
@@ -136,7 +142,7 @@ def test_checkov_skips_need_a_reason_and_can_target_environments(tmp_path: Path)
 
 
 def test_checkov_reports_a_bad_pod() -> None:
-    need_tools("checkov")
+    require_tools("checkov")
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -157,7 +163,7 @@ def test_checkov_reports_a_bad_pod() -> None:
 def test_kubernetes_scanner_returns_findings_through_the_interface(
     repo: Path, crds_dir: Path
 ) -> None:
-    need_tools("helm", "opa", "kubernetes-validate")
+    require_tools("helm", "opa", "kubernetes-validate")
     _break_chart(repo)
     config = KubernetesConfig(
         crds=str(crds_dir),
@@ -179,11 +185,11 @@ def test_kubernetes_scanner_returns_findings_through_the_interface(
 
 
 def test_terraform_modules_are_formatted_and_pass_checkov(tmp_path: Path) -> None:
-    need_tools("terraform", "checkov")
-    from shiprail.kubernetes import terraform
+    require_tools("terraform", "checkov")
+    from shiprail.kubernetes.checks import terraform
 
     assert terraform.unformatted(REPO, "terraform") == []
-    assert terraform.checkov(REPO, "terraform") == []
+    assert terraform.scan_with_checkov(REPO, "terraform") == []
     bad = tmp_path / "tf"
     bad.mkdir()
     (bad / "main.tf").write_text(
@@ -191,6 +197,81 @@ def test_terraform_modules_are_formatted_and_pass_checkov(tmp_path: Path) -> Non
         'resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n'
     )
     assert terraform.unformatted(tmp_path, "tf") == ["tf/main.tf"]
-    problems = terraform.checkov(tmp_path, "tf")
+    problems = terraform.scan_with_checkov(tmp_path, "tf")
     assert any(p.check_id == "CKV_AWS_51" for p in problems)  # ECR tags must be immutable
     assert all(p.path == "tf/main.tf" and p.line >= 1 for p in problems)
+
+
+class CountingCheckov:
+    """A checkov runner that records which repository files each run reads: files and
+    repository directories by path, the objects copied to a temporary directory by the
+    committed file they come from (rendered chart objects count as one entry)."""
+
+    def __init__(self, committed: list[Manifest]) -> None:
+        self.committed = committed
+        self.runs: list[list[str]] = []
+
+    def __call__(self, args: Sequence[str], cwd: Path, timeout: float) -> str:
+        scanned: list[str] = []
+        for flag, value in itertools.pairwise(args):
+            if flag == "-f":
+                scanned.append(value)
+            elif flag == "-d" and not Path(value).is_absolute():
+                base = cwd / value
+                scanned += [p.relative_to(cwd).as_posix() for p in base.rglob("*") if p.is_file()]
+            elif flag == "-d":
+                scanned += self._objects(Path(value))
+        self.runs.append(scanned)
+        return "{}"
+
+    def _objects(self, directory: Path) -> list[str]:
+        out = (
+            {"<rendered chart>"}
+            if any(p.parent.name != "gitops" for p in directory.rglob("*.yaml"))
+            else set()
+        )
+        for path in (directory / "gitops").glob("*.yaml"):
+            obj = yaml.safe_load(path.read_text())
+            out |= {m.source for m in self.committed if m.obj == obj}
+        return sorted(out)
+
+    def counts(self) -> Counter[str]:
+        return Counter(path for run in self.runs for path in run)
+
+
+def _committed(repo: Path, config: KubernetesConfig) -> list[Manifest]:
+    return load_manifest_files(repo, committed_manifest_files(repo, config), "gitops")
+
+
+def test_one_scan_runs_checkov_once_over_each_path(repo: Path, crds_dir: Path) -> None:
+    require_tools("helm", "opa", "kubernetes-validate")
+    shutil.copytree(REPO / "terraform", repo / "terraform")
+    files = [p.relative_to(repo) for p in repo.rglob("*") if p.is_file()]
+    config = KubernetesConfig(crds=str(crds_dir))
+    runner = CountingCheckov(_committed(repo, config))
+    for scanner in (CheckovScanner(runner=runner), KubernetesScanner(config, runner)):
+        scanner.scan(repo, scanner.applies_to(repo, files))
+    counts = runner.counts()
+    terraform = [f.as_posix() for f in files if f.suffix == ".tf"]
+    gitops = sorted({m.source for m in _committed(repo, config)})
+    assert terraform and gitops
+    assert {path: counts[path] for path in terraform + gitops} == dict.fromkeys(
+        terraform + gitops, 1
+    )
+    assert counts["<rendered chart>"] == 1
+
+
+def test_k8s_check_alone_still_runs_checkov_over_terraform_and_gitops(
+    repo: Path, crds_dir: Path
+) -> None:
+    require_tools("helm", "opa", "kubernetes-validate")
+    shutil.copytree(REPO / "terraform", repo / "terraform")
+    config = KubernetesConfig(crds=str(crds_dir))
+    committed = _committed(repo, config)
+    runner = CountingCheckov(committed)
+    run_check(config, repo, ["dev"], checkov_runner=runner)
+    counts = runner.counts()
+    assert len(runner.runs) == 2  # the objects (rendered and committed) in one run, Terraform
+    assert counts["<rendered chart>"] == 1
+    assert all(counts[m.source] == 1 for m in committed)
+    assert counts["terraform/modules/eks/main.tf"] == 1

@@ -48,3 +48,21 @@ def test_editing_a_rule_makes_the_bundle_stale_until_rewritten(repo: Path) -> No
     assert gatekeeper.stale(config, repo) == []
     shutil.rmtree(repo / "gitops" / "gatekeeper")
     assert len(gatekeeper.stale(config, repo)) == 2
+
+
+def test_gatekeeper_check_exits_1_when_stale_and_0_once_written(repo: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shiprail.cli import app
+
+    (repo / "shiprail.yaml").write_text("kubernetes: {}\n")
+    check = ["k8s", "gatekeeper", "--check", "--config", str(repo / "shiprail.yaml")]
+    rule = repo / "policies" / "kubernetes" / "rules" / "hostpath.rego"
+    rule.write_text(rule.read_text() + "\n# changed\n")
+    stale = CliRunner().invoke(app, check)
+    assert stale.exit_code == 1, stale.output
+    assert "stale Gatekeeper bundle" in stale.output and "--write" in stale.output
+    written = CliRunner().invoke(app, ["k8s", "gatekeeper", "--write", *check[3:]])
+    assert written.exit_code == 0, written.output
+    fresh = CliRunner().invoke(app, check)
+    assert fresh.exit_code == 0 and "up to date" in fresh.output

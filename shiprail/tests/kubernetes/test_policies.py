@@ -15,7 +15,8 @@ from shiprail.kubernetes import policy
 from shiprail.kubernetes.manifests import Manifest
 from shiprail.kubernetes.settings import KubernetesConfig
 
-from .conftest import REPO, need_tools
+from .conftest import REPO
+from conftest import require_tools
 
 GOOD: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -86,7 +87,7 @@ def _manifest(obj: dict[str, Any]) -> Manifest:
 
 
 def test_opa_unit_tests_pass_and_cover_every_rule() -> None:
-    need_tools("opa")
+    require_tools("opa")
     result = _subprocess.run(
         ["opa", "test", "--format", "json", str(REPO / "policies" / "kubernetes")],
         ok_codes=None,
@@ -106,13 +107,13 @@ def test_every_rule_has_a_breaker_here() -> None:
 
 
 def test_compliant_deployment_passes_every_rule(config: KubernetesConfig) -> None:
-    need_tools("opa")
+    require_tools("opa")
     assert policy.evaluate([_manifest(GOOD)], config, REPO) == []
 
 
 @pytest.mark.parametrize("rule_id", sorted(BREAKERS))
 def test_each_rule_denies_its_bad_manifest(rule_id: str, config: KubernetesConfig) -> None:
-    need_tools("opa")
+    require_tools("opa")
     bad = copy.deepcopy(GOOD)
     BREAKERS[rule_id](bad)
     violations = policy.evaluate([_manifest(GOOD), _manifest(bad)], config, REPO)
@@ -122,7 +123,7 @@ def test_each_rule_denies_its_bad_manifest(rule_id: str, config: KubernetesConfi
 
 
 def test_registry_patterns_come_from_config(config: KubernetesConfig) -> None:
-    need_tools("opa")
+    require_tools("opa")
     acr_only = config.model_copy(update={"allowed_registries": [r"^[a-z0-9]+\.azurecr\.io/"]})
     violations = policy.evaluate([_manifest(GOOD)], acr_only, REPO)
     assert [v.rule.id for v in violations] == ["allowedregistries"]

@@ -12,7 +12,8 @@ from shiprail.errors import ConfigError
 from shiprail.kubernetes import render
 from shiprail.kubernetes.settings import KubernetesConfig, KubernetesEnvironment
 
-from .conftest import REPO, need_tools
+from .conftest import REPO
+from conftest import require_tools
 
 
 def _render(config: KubernetesConfig, env: str, root: Path = REPO) -> dict[str, dict[str, Any]]:
@@ -22,7 +23,7 @@ def _render(config: KubernetesConfig, env: str, root: Path = REPO) -> dict[str, 
 
 @pytest.fixture(scope="module")
 def all_envs() -> dict[str, dict[str, dict[str, Any]]]:
-    need_tools("helm")
+    require_tools("helm")
     config = KubernetesConfig()
     return {env.name: _render(config, env.name) for env in config.environments}
 
@@ -98,7 +99,7 @@ def _broken(repo: Path, text: str) -> tuple[KubernetesConfig, KubernetesEnvironm
 
 
 def test_wrong_type_in_values_fails_with_file_line_and_field(repo: Path) -> None:
-    need_tools("helm")
+    require_tools("helm")
     config, env = _broken(
         repo,
         "environment: dev\nimage:\n  repository: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/w\n"
@@ -113,7 +114,7 @@ def test_wrong_type_in_values_fails_with_file_line_and_field(repo: Path) -> None
 
 
 def test_unknown_key_and_latest_tag_are_refused(repo: Path) -> None:
-    need_tools("helm")
+    require_tools("helm")
     config, env = _broken(repo, "environment: dev\nreplicas: 3\n")
     with pytest.raises(ConfigError, match="replicas"):
         render.render(config, env, repo)

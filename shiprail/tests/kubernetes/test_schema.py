@@ -11,7 +11,8 @@ import yaml
 from shiprail.kubernetes import crds, schema
 from shiprail.kubernetes.manifests import Manifest
 
-from .conftest import REPO, need_tools
+from .conftest import REPO
+from conftest import require_tools
 
 
 def _m(obj: dict) -> Manifest:
@@ -19,7 +20,7 @@ def _m(obj: dict) -> Manifest:
 
 
 def test_builtin_kinds_are_validated_strictly(crds_dir: Path) -> None:
-    need_tools("kubernetes-validate")
+    require_tools("kubernetes-validate")
     index = crds.CrdIndex.load(crds_dir)
     bad = _m(
         {

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
 from shiprail.errors import ToolCrashed
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.findings import Category, Finding, Rule, Severity
+from shiprail.scan.scanners.interface import Scanner
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -53,16 +51,3 @@ class FakeScanner(Scanner):
                         )
                     )
         return out
-
-
-def require_tools(*names: str) -> None:
-    """Skip when a tool is absent, but fail under SHIPRAIL_REQUIRE_INTEGRATION=1 (CI)."""
-    from shiprail import _subprocess
-
-    missing = [n for n in names if _subprocess.which(n) is None]
-    if not missing:
-        return
-    message = f"tools not installed: {', '.join(missing)} (make tools)"
-    if os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(message)
-    pytest.skip(message)

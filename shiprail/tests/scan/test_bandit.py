@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from shiprail._subprocess import which
 from shiprail.scan.scanners.bandit import BanditScanner, is_test_file
+
+from conftest import require_tools
 
 
 @pytest.mark.parametrize(
@@ -29,10 +29,7 @@ def test_is_test_file(path, expected):
 
 
 def test_asserts_are_reported_in_code_but_not_in_tests(tmp_path: Path):
-    if which("bandit") is None:
-        if os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1":
-            pytest.fail("bandit is required (scripts/install-tools.sh bandit)")
-        pytest.skip("bandit is not installed")
+    require_tools("bandit")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("def test_x():\n    assert 1 + 1 == 2\n")
     (tmp_path / "service.py").write_text("def check(user):\n    assert user.is_admin\n")

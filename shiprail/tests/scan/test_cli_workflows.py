@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from .scan_fakes import require_tools
+from conftest import require_tools
 
 # Secrets are assembled at run time so this file never holds one (the repository's own gate
 # scans it).

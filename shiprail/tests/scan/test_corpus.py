@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from .scan_fakes import CORPUS, require_tools
+from .scan_fakes import CORPUS
+from conftest import require_tools
 
 TOOLS = ("bandit", "semgrep", "detect-secrets", "gitleaks", "checkov", "hadolint", "actionlint")
 CLI = [sys.executable, "-m", "shiprail.cli"]
@@ -185,6 +186,8 @@ def test_missing_scanner_is_exit_3_with_install_command(tmp_path: Path) -> None:
         ["scan", str(tmp_path), "--only", "bandit", "--reports-dir", str(tmp_path / "r")],
         tmp_path,
         SHIPRAIL_TOOLS_BIN=str(tmp_path / "nobin"),
+        SHIPRAIL_HOME=str(tmp_path),  # hide the pinned tools of this checkout
+        SHIPRAIL_ROOT=str(tmp_path),  # and of the repository around the working directory
         PATH="/usr/bin:/bin",
     )
     assert result.returncode == 3, result.stderr

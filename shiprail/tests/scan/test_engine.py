@@ -8,12 +8,12 @@ import json
 import os
 from pathlib import Path
 
+from shiprail.findings import Finding, Rule, Severity
 from shiprail.scan import baseline as baseline_mod
 from shiprail.scan.engine import CACHED, CRASHED, RAN
 from shiprail.scan.fingerprint import fingerprints
 from shiprail.scan.gate import BASELINED, OPEN, SUPPRESSED, WAIVED
 from shiprail.scan.runner import baseline_entries, run_scan
-from shiprail.scan.scanners.interface import Finding, Rule, Severity
 from shiprail.scan.settings import ScanConfig, ScanSettings
 from shiprail.scan.waivers import Waiver
 

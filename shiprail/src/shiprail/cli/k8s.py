@@ -50,11 +50,11 @@ def k8s_check(
     blocking findings."""
     from shiprail.kubernetes import command
 
-    def run() -> int:
+    def run() -> None:
         ctx = command.load(config, crds, fail_on)
-        return command.check(ctx, env or [], as_json=as_json, output=output, checkov=not no_checkov)
+        command.check(ctx, env or [], as_json=as_json, output=output, checkov=not no_checkov)
 
-    raise typer.Exit(report(run))
+    report(run)
 
 
 @k8s_app.command("render")
@@ -81,8 +81,8 @@ def k8s_gatekeeper(
     """Package the Rego rules as Gatekeeper ConstraintTemplates and Constraints."""
     from shiprail.kubernetes import command
 
-    def run() -> int:
+    def run() -> None:
         ctx = command.load(config, None, None)
-        return command.gatekeeper_bundle(ctx, write=write, check_only=check)
+        command.gatekeeper_bundle(ctx, write=write, check_only=check)
 
-    raise typer.Exit(report(run))
+    report(run)

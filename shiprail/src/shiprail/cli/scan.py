@@ -9,6 +9,28 @@ import typer
 
 from shiprail.cli._app import app, report
 
+#: options kept outside the signature so the command stays readable
+_Baseline = Annotated[
+    Path | None,
+    typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
+]
+_WriteBaseline = Annotated[
+    Path | None,
+    typer.Option(envvar="SHIPRAIL_WRITE_BASELINE", help="Record current findings here."),
+]
+_ChangedSince = Annotated[
+    str | None,
+    typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
+]
+_GitHistory = Annotated[
+    bool,
+    typer.Option(
+        "--git-history",
+        envvar="SHIPRAIL_GIT_HISTORY",
+        help="Also scan every commit's diff for secrets (gitleaks; scan.git_history).",
+    ),
+]
+
 
 @app.command()
 def scan(
@@ -35,26 +57,10 @@ def scan(
             help="Where reports go when no --output (default: PATH/reports).",
         ),
     ] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option(envvar="SHIPRAIL_BASELINE", help="Block only on findings not in it."),
-    ] = None,
-    write_baseline: Annotated[
-        Path | None,
-        typer.Option(envvar="SHIPRAIL_WRITE_BASELINE", help="Record current findings here."),
-    ] = None,
-    changed_since: Annotated[
-        str | None,
-        typer.Option(envvar="SHIPRAIL_CHANGED_SINCE", help="Scan only files changed since REF."),
-    ] = None,
-    git_history: Annotated[
-        bool,
-        typer.Option(
-            "--git-history",
-            envvar="SHIPRAIL_GIT_HISTORY",
-            help="Also scan every commit's diff for secrets (gitleaks; scan.git_history).",
-        ),
-    ] = False,
+    baseline: _Baseline = None,
+    write_baseline: _WriteBaseline = None,
+    changed_since: _ChangedSince = None,
+    git_history: _GitHistory = False,
     only: Annotated[
         list[str] | None,
         typer.Option(envvar="SHIPRAIL_ONLY", help="Run only these scanners (TOOL,...)."),
@@ -101,5 +107,4 @@ def scan(
         use_cache=not no_cache,
         jobs=jobs,
     )
-    code = report(lambda: execute(request))
-    raise typer.Exit(code)
+    report(lambda: execute(request))

@@ -1,4 +1,5 @@
-"""The bodies of the ``shiprail k8s`` commands (cli.py only parses and maps exit codes)."""
+"""The bodies of the ``shiprail k8s`` commands: each returns normally on success and raises
+an exception of :mod:`shiprail.errors` when it refuses (the CLI maps it to an exit code)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def check(
     as_json: bool,
     output: Path | None,
     checkov: bool,
-) -> int:
+) -> CheckReport:
     report = run_check(ctx.config, ctx.root, list(environments) or None, use_checkov=checkov)
     payload = json.dumps(report.to_dict(), indent=2)
     if output is not None:
@@ -87,7 +88,7 @@ def check(
             f"{len(report.blocking)} blocking Kubernetes finding(s) "
             f"at or above {report.fail_on.value}"
         )
-    return 0
+    return report
 
 
 def render_environment(ctx: Context, environment: str) -> str:
@@ -95,11 +96,12 @@ def render_environment(ctx: Context, environment: str) -> str:
     return render.render(ctx.config, env, ctx.root).text
 
 
-def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> int:
+def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
+    """Write, check (a stale bundle raises :class:`GateFailed`) or print the bundle."""
     if write:
         for path in gatekeeper.write(ctx.config, ctx.root):
             _echo(f"wrote {path}")
-        return 0
+        return
     stale = gatekeeper.stale(ctx.config, ctx.root)
     if check_only:
         if stale:
@@ -108,7 +110,6 @@ def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> int:
                 hint="run: shiprail k8s gatekeeper --write",
             )
         _echo("Gatekeeper bundle is up to date")
-        return 0
+        return
     for text in gatekeeper.bundle(ctx.config, ctx.root).values():
         typer.echo(text)
-    return 0

@@ -16,7 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from shiprail.scan.scanners.interface import Category, Finding, Rule, ScanNote, Severity
+from shiprail.findings import Category, Finding, Rule, Severity
+from shiprail.scan.scanners.interface import ScanNote
 
 #: bump when the cached shape changes
 CACHE_FORMAT = 2

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from shiprail.errors import EXIT_OK, EXIT_TOOL, UsageError
+from shiprail.errors import GateFailed, ToolError, UsageError
 from shiprail.scan import baseline as baseline_mod
 from shiprail.scan import files as files_mod
 from shiprail.scan.report import FORMATS, default_name, render
@@ -83,8 +83,10 @@ def plan_outputs(req: ScanRequest) -> list[tuple[str, str]]:
     return [(fmt, str(reports_dir / default_name(fmt))) for fmt in chosen]
 
 
-def execute(req: ScanRequest) -> int:
-    """Run the scan, write the reports, return the exit code."""
+def execute(req: ScanRequest) -> ScanOutcome:
+    """Run the scan and write the reports; a scanner that could not run raises
+    :class:`ToolError`, blocking findings :class:`GateFailed` (except when only writing a
+    baseline), after the reports are written."""
     root = req.path.resolve()
     if not root.is_dir():
         raise UsageError(f"PATH must be a directory: {req.path}")
@@ -131,8 +133,13 @@ def execute(req: ScanRequest) -> int:
             f"shiprail scan: baseline of {len(entries)} finding(s) written to {req.write_baseline}",
             file=sys.stderr,
         )
-        return EXIT_TOOL if outcome.failed_scanners else EXIT_OK
-    return outcome.exit_code
+    if outcome.failed_scanners:
+        names = ", ".join(run.name for run in outcome.failed_scanners)
+        raise ToolError(f"{len(outcome.failed_scanners)} scanner(s) did not run: {names}")
+    blocking = len(outcome.decision.blocking)
+    if blocking and not req.write_baseline:
+        raise GateFailed(f"{blocking} blocking finding(s); see the reports above")
+    return outcome
 
 
 def write_outputs(outcome: ScanOutcome, outputs: list[tuple[str, str]]) -> None:

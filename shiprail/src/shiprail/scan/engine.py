@@ -20,16 +20,11 @@ from packaging.version import InvalidVersion, Version
 
 from shiprail import _subprocess
 from shiprail.errors import ShiprailError
+from shiprail.findings import Category, Finding, read_line
 from shiprail.scan import cache as cache_mod
 from shiprail.scan import files as files_mod
 from shiprail.scan.fingerprint import normalise
-from shiprail.scan.scanners.interface import (
-    Category,
-    Finding,
-    Scanner,
-    ScanNote,
-    read_line,
-)
+from shiprail.scan.scanners.interface import Scanner, ScanNote
 from shiprail.scan.settings import ScanSettings
 
 # statuses of a scanner in one run

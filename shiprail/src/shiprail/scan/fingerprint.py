@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from shiprail.scan.scanners.interface import Finding
+from shiprail.findings import Finding
 
 _SPACE = re.compile(r"\s+")
 #: SARIF ``partialFingerprints`` key; bump the version if the recipe ever changes.

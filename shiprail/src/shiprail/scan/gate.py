@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shiprail.findings import Category, Finding, Severity
 from shiprail.scan import suppress
 from shiprail.scan.engine import ScannerRun
 from shiprail.scan.fingerprint import fingerprints
-from shiprail.scan.scanners.interface import Category, Finding, Severity
 from shiprail.scan.settings import ScanConfig
 from shiprail.scan.waivers import Waiver, WaiverStatus, status
 

@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
+from shiprail.findings import Category, Severity
 from shiprail.paths import platform_home
-from shiprail.scan.scanners.interface import Category, Severity
 from shiprail.settings import get_settings
 from shiprail.strict import StrictModel
 

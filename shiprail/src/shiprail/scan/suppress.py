@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from shiprail.scan.scanners.interface import Finding
+from shiprail.findings import Finding
 
 _MARKERS = (
     r"nosec",

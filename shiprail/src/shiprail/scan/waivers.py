@@ -26,7 +26,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from shiprail.config import parse_yaml, validate
-from shiprail.scan.scanners.interface import Finding
+from shiprail.findings import Finding
 from shiprail.scan.settings import WAIVER_WARN_DAYS
 from shiprail.strict import StrictModel
 

@@ -25,7 +25,8 @@ import pytest
 from shiprail.errors import ToolCrashed
 
 # The findings model, imported here only, so a move of the model is one line to change.
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, ScanNote, Severity
+from shiprail.findings import Category, Finding, Rule, Severity
+from shiprail.scan.scanners.interface import Scanner, ScanNote
 
 from conftest import require_tools
 

@@ -97,7 +97,7 @@ def test_no_findings_and_empty_output(fake_tool: FakeTool) -> None:
 
 def test_garbled_output_is_a_crash(fake_tool: FakeTool) -> None:
     message = crash_message(fake_tool, CASE, "Traceback (most recent call last):", exit_code=1)
-    assert message.startswith("'checkov' did not produce JSON")
+    assert message.startswith("checkov printed invalid JSON")
     assert "exited with 2" in crash_message(fake_tool, CASE, "", exit_code=2)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from shiprail import _subprocess
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import chunks, load_json, rel
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.scan.scanners.interface import Scanner
 
 
 class ActionlintScanner(Scanner):

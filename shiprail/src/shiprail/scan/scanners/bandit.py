@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from shiprail import _subprocess
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import chunks, load_json, rel
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.scan.scanners.interface import Scanner
 
 _LEVELS = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
 ASSERT_RULE = "B101"

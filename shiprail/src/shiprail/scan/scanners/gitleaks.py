@@ -22,15 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
 from shiprail.errors import ShiprailError
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import load_json
-from shiprail.scan.scanners.interface import (
-    Category,
-    Finding,
-    Rule,
-    Scanner,
-    ScanNote,
-    Severity,
-)
+from shiprail.scan.scanners.interface import Scanner, ScanNote
 
 _GO_MOD = re.compile(r"^\s*mod\s+\S+\s+v?(\d+(?:\.\d+)+)", re.MULTILINE)
 

@@ -1,8 +1,8 @@
 """The seam every scanner implements (in the style of pip-audit's ``_service/interface.py``).
 
 A scanner wraps one well-kept tool: it says what it applies to, runs the tool through
-``shiprail._subprocess`` and returns :class:`Finding` values; it never decides whether the
-gate passes (that is ``gate.py``'s job) and never prints.
+``shiprail._subprocess`` and returns :class:`shiprail.findings.Finding` values; it never
+decides whether the gate passes (that is ``gate.py``'s job) and never prints.
 
 Each scanner declares, as class attributes, what the engine needs to plan, cache and explain
 a run: its category, the file patterns it reads, the tool (a ``tools.lock`` name) and the
@@ -15,78 +15,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shiprail.findings import Category, Finding
+
 if TYPE_CHECKING:
     from shiprail.scan.settings import ScanSettings
-
-
-class Category(StrEnum):
-    sast = "sast"
-    secrets = "secrets"
-    dependencies = "dependencies"
-    iac = "iac"
-    container = "container"
-    workflow = "workflow"
-    shell = "shell"
-    kubernetes = "kubernetes"
-
-
-class Severity(StrEnum):
-    """One scale for every tool; ``security_severity`` is the SARIF number GitHub reads."""
-
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-
-    @property
-    def rank(self) -> int:
-        return {"critical": 4, "high": 3, "medium": 2, "low": 1}[self.value]
-
-    @property
-    def security_severity(self) -> str:
-        return {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}[self.value]
-
-    @property
-    def sarif_level(self) -> str:
-        return {"critical": "error", "high": "error", "medium": "warning", "low": "note"}[
-            self.value
-        ]
-
-    def lower(self) -> Severity:
-        """One step down the scale (used for low-confidence results)."""
-        order = [Severity.low, Severity.medium, Severity.high, Severity.critical]
-        return order[max(0, order.index(self) - 1)]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    description: str
-    help_uri: str | None = None
-    help_text: str | None = None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One result, with a repo-relative path and 1-based lines."""
-
-    tool: str
-    rule: Rule
-    severity: Severity
-    message: str
-    path: str
-    start_line: int = 1
-    end_line: int | None = None
-    snippet: str | None = None  # the offending line, used for the stable fingerprint
-    properties: dict[str, str] = field(default_factory=dict)
-    #: set when one tool covers several categories (checkov: Terraform, Dockerfiles, workflows)
-    category: Category | None = None
 
 
 @dataclass(frozen=True)
@@ -176,15 +112,3 @@ def match_files(files: list[Path], patterns: tuple[str, ...]) -> list[Path]:
         if any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(f.name, p) for p in patterns):
             out.append(f)
     return out
-
-
-def read_line(root: Path, path: str, line: int) -> str | None:
-    """The 1-based ``line`` of ``root/path`` (None when unreadable)."""
-    try:
-        with (root / path).open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
-                if number == line:
-                    return text.rstrip("\n")
-    except OSError:
-        return None
-    return None

@@ -7,7 +7,9 @@ schema validation and checkov's Kubernetes checks.
 
 Severity: schema errors and render failures high; each Rego rule its catalogue severity
 (``policies/kubernetes/rules.yaml``); checkov's checks ``policies/kubernetes/checkov.yaml``
-(medium by default; documented skips are not reported); kinds without an offline schema low.
+(skips and overrides; otherwise the one table of :mod:`shiprail.checkov`; documented skips are
+not reported); kinds without an offline schema low. Terraform and the committed manifests
+the checkov scanner reads are left to it, so each path is scanned by checkov once per scan.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shiprail import checkov
+from shiprail.findings import Category, Finding
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.scan.scanners.interface import Category, Finding, Scanner
+from shiprail.scan.scanners.checkov import CheckovScanner
+from shiprail.scan.scanners.interface import Scanner, ScanNote
 
 if TYPE_CHECKING:
     from shiprail.scan.settings import ScanSettings
@@ -34,8 +39,13 @@ class KubernetesScanner(Scanner):
     )
     timeout = 900.0
 
-    def __init__(self, config: KubernetesConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: KubernetesConfig | None = None,
+        checkov_runner: checkov.Runner | None = None,
+    ) -> None:
         self.config = config
+        self.checkov_runner = checkov_runner
         self._data_source: str | None = None
 
     @classmethod
@@ -74,7 +84,14 @@ class KubernetesScanner(Scanner):
 
         if not files:
             return []
-        report = run_check(self._config(root), root)
+        # the checkov scanner of the same scan reads Terraform and most committed manifests:
+        # checkov here reads the rendered chart and the rest, so no path is scanned twice
+        report = run_check(
+            self._config(root),
+            root,
+            read_elsewhere=lambda path: CheckovScanner.reads(root, Path(path)),
+            checkov_runner=self.checkov_runner,
+        )
         self._data_source = report.data_sources.get("crds")
         return list(report.findings)
 
@@ -89,13 +106,8 @@ class KubernetesScanner(Scanner):
     def cache_key_extra(self) -> dict[str, Any]:
         return {"config": self.config.model_dump() if self.config else None}
 
-    def notes(self) -> list[Any]:
+    def notes(self) -> list[ScanNote]:
         if not self._data_source:
             return []
-        from shiprail.scan.scanners import interface
-
-        note = getattr(interface, "ScanNote", None)  # engines without report notes lack it
-        if note is None:
-            return []
         source = self._data_source.splitlines()
-        return [note(self.name, "CRD schemas: " + "; ".join(source))]
+        return [ScanNote(self.name, "CRD schemas: " + "; ".join(source))]

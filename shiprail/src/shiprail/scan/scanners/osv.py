@@ -23,15 +23,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from shiprail.errors import ToolMissing
-from shiprail.scan.scanners.interface import (
-    Category,
-    Finding,
-    Rule,
-    Scanner,
-    ScanNote,
-    Severity,
-    match_files,
-)
+from shiprail.findings import Category, Finding, Rule, Severity
+from shiprail.scan.scanners.interface import Scanner, ScanNote, match_files
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;#\\]+)")
 _SEVERITY = {

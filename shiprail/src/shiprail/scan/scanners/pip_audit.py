@@ -13,16 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
+from shiprail.findings import Category, Finding, Rule, Severity, read_line
 from shiprail.scan.scanners._util import load_json
-from shiprail.scan.scanners.interface import (
-    Category,
-    Finding,
-    Rule,
-    Scanner,
-    ScanNote,
-    Severity,
-    read_line,
-)
+from shiprail.scan.scanners.interface import Scanner, ScanNote
 from shiprail.scan.scanners.osv import parse_requirements
 
 if TYPE_CHECKING:

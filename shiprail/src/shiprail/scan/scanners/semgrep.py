@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
 from shiprail.errors import ToolCrashed, UsageError
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import chunks, load_json, rel
-from shiprail.scan.scanners.interface import Category, Finding, Rule, Scanner, Severity
+from shiprail.scan.scanners.interface import Scanner
 
 _LEVELS = {"ERROR": Severity.high, "WARNING": Severity.medium, "INFO": Severity.low}
 

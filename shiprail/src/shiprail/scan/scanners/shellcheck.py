@@ -11,15 +11,9 @@ import re
 from pathlib import Path
 
 from shiprail import _subprocess
+from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners._util import chunks, first_line, load_json, rel
-from shiprail.scan.scanners.interface import (
-    Category,
-    Finding,
-    Rule,
-    Scanner,
-    Severity,
-    match_files,
-)
+from shiprail.scan.scanners.interface import Scanner, match_files
 
 _SHEBANG = re.compile(r"^#!\s*/(?:usr/)?bin/(?:env\s+)?(?:ba|da|k)?sh\b")
 _RAISED = {"SC2086": Severity.medium, "SC2046": Severity.medium}

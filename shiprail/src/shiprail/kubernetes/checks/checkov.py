@@ -1,26 +1,26 @@
-"""checkov's Kubernetes checks over rendered and committed manifests.
+"""checkov's Kubernetes checks over the rendered objects (and the committed manifests when
+no other scanner of the run reads them).
 
-Checkov reports no severities offline, so ``policies/kubernetes/checkov.yaml`` gives each
-failed check a severity (``default_severity`` unless listed) and holds the skips, each with a
-reason and optionally limited to some environments.
+``policies/kubernetes/checkov.yaml`` holds the skips, each with a reason and optionally
+limited to some environments, and may override severities; everything else takes the one
+severity table of :mod:`shiprail.checkov` (``default_severity`` for checks it does not list).
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from shiprail import _subprocess
-from shiprail.errors import ConfigError, ToolCrashed
+from shiprail import checkov
+from shiprail.errors import ConfigError
+from shiprail.findings import Finding, Rule, Severity
+from shiprail.kubernetes.checks.interface import Check, CheckContext, Suppressed, manifest_finding
 from shiprail.kubernetes.manifests import Manifest
 
-CHECKOV_TIMEOUT_SECONDS = 600.0
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = tuple(s.value for s in Severity)
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class CheckovPolicy:
     severity: dict[str, str] = field(default_factory=dict)
     skip: tuple[Skip, ...] = ()
 
-    def severity_of(self, check_id: str) -> str:
-        return self.severity.get(check_id, self.default_severity)
+    def severity_of(self, check_id: str) -> Severity:
+        return checkov.severity_of(check_id, self.severity, self.default_severity)
 
     def skip_for(self, check_id: str, environment: str) -> Skip | None:
         return next((s for s in self.skip if s.covers(check_id, environment)), None)
@@ -51,7 +51,7 @@ class CheckovResult:
     check_id: str
     name: str
     manifest: Manifest
-    severity: str
+    severity: Severity
     guideline: str | None
     skipped_because: str | None = None
 
@@ -80,66 +80,68 @@ def load_policy(path: Path, rel: str) -> CheckovPolicy:
     return CheckovPolicy(default, dict(severities), tuple(skips))
 
 
-def _failed_checks(payload: Any) -> list[dict[str, Any]]:
-    reports = payload if isinstance(payload, list) else [payload]
-    out: list[dict[str, Any]] = []
-    for report in reports:
-        if isinstance(report, dict):
-            out += (report.get("results") or {}).get("failed_checks") or []
-    return out
+def policy_of(context: CheckContext) -> CheckovPolicy:
+    policies = context.config.policies
+    return load_policy(context.root / policies / "checkov.yaml", f"{policies}/checkov.yaml")
 
 
-def run(manifests: list[Manifest], policy: CheckovPolicy) -> list[CheckovResult]:
+def run(
+    manifests: list[Manifest], policy: CheckovPolicy, runner: checkov.Runner | None = None
+) -> list[CheckovResult]:
     """Run checkov once over every object (one file each, grouped by environment)."""
     if not manifests:
         return []
     with tempfile.TemporaryDirectory(prefix="shiprail-k8s-checkov-") as tmp:
         by_file: dict[str, Manifest] = {}
         for number, manifest in enumerate(manifests):
-            rel = f"/{manifest.environment}/{number:04d}.yaml"
-            path = Path(tmp + rel)
+            rel = f"{manifest.environment}/{number:04d}.yaml"
+            path = Path(tmp, rel)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(yaml.safe_dump(manifest.obj, sort_keys=False), encoding="utf-8")
             by_file[rel] = manifest
-        result = _subprocess.run(
-            [
-                "checkov",
-                "-d",
-                tmp,
-                "--framework",
-                "kubernetes",
-                "--skip-download",
-                "-o",
-                "json",
-                "--quiet",
-                "--compact",
-            ],
-            timeout=CHECKOV_TIMEOUT_SECONDS,
-            ok_codes=None,
-            install_hint="scripts/install-tools.sh checkov",
-        )
-        if result.returncode not in (0, 1):
-            raise ToolCrashed(f"checkov exited with {result.returncode}: {result.stderr[-400:]}")
-        try:
-            payload = json.loads(result.stdout) if result.stdout.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise ToolCrashed(f"checkov printed invalid JSON: {exc}") from exc
+        found = checkov.run(Path(tmp), frameworks=("kubernetes",), directory=tmp, runner=runner)
     results = []
-    for check in _failed_checks(payload):
-        found = by_file.get(str(check.get("file_path", "")))
-        if found is None:
+    for check in found:
+        target = by_file.get(check.path)
+        if target is None or check.skipped:
             continue
-        manifest = found
-        check_id = str(check.get("check_id"))
-        skip = policy.skip_for(check_id, manifest.environment)
+        skip = policy.skip_for(check.check_id, target.environment)
         results.append(
             CheckovResult(
-                check_id,
-                str(check.get("check_name", check_id)),
-                manifest,
-                policy.severity_of(check_id),
-                check.get("guideline"),
+                check.check_id,
+                check.name,
+                target,
+                policy.severity_of(check.check_id),
+                check.guideline,
                 skip.reason if skip else None,
             )
         )
     return sorted(results, key=lambda r: (r.manifest.environment, r.manifest.source, r.check_id))
+
+
+class CheckovCheck(Check):
+    name = "checkov"
+    tools = ("checkov",)
+
+    def applies(self, context: CheckContext) -> bool:
+        return context.use_checkov
+
+    def run(self, context: CheckContext) -> list[Finding | Suppressed]:
+        manifests = context.rendered_manifests
+        manifests += [m for m in context.committed if not context.read_elsewhere(m.source)]
+        out: list[Finding | Suppressed] = []
+        for result in run(manifests, policy_of(context), context.checkov_runner):
+            finding = manifest_finding(
+                result.manifest,
+                context.root,
+                Rule(result.check_id, result.name, result.name, help_uri=result.guideline),
+                result.severity,
+                f"{result.check_id} {result.name}",
+                None,
+                validator="checkov",
+            )
+            if result.skipped_because:
+                out.append(Suppressed(finding, result.skipped_because))
+            else:
+                out.append(finding)
+        return out
