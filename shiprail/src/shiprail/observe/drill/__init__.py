@@ -52,16 +52,18 @@ def run_drill(
     timeline = Timeline(clock=clock, say=say)
     monitoring = root / "monitoring"
     rules = compressed_rule_files(monitoring, compression)
+    promises = Promises.from_rules(rules.values(), load_slos(monitoring / "slo"), compression)
+    panel_queries = dashboard_queries(monitoring / "grafana" / "dashboards")
     stack = LiveStack(
         root, workdir, rules=rules, announce=timeline.add, compression=compression, clock=clock
     )
     with stack.running(), Load(stack.app_url, stack.token):
         runner = Runner(
             stack,
-            Promises.from_rules(rules.values(), load_slos(monitoring / "slo"), compression),
+            promises,
             timeline=timeline,
             email_to=stack.email_to,
-            panel_queries=dashboard_queries(monitoring / "grafana" / "dashboards"),
+            panel_queries=panel_queries,
             clock=clock,
             sleep=time.sleep,
         )
