@@ -11,14 +11,10 @@ import yaml
 from observe_support import MONITORING, ROOT, require_tools
 
 from shiprail.observe.dashboards import check_dashboards, dashboard_queries, substitute
-from shiprail.observe.drill import (
-    alertmanager_config,
-    compress_expr,
-    compress_rules,
-    parse_notification,
-    run_drill,
-    write_targets,
-)
+from shiprail.observe.drill import run_drill
+from shiprail.observe.drill.compression import compress_expr, compress_rules
+from shiprail.observe.drill.configs import alertmanager_config, write_targets
+from shiprail.observe.drill.receiver import parse_notification
 
 DASHBOARDS = MONITORING / "grafana" / "dashboards"
 

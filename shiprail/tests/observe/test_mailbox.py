@@ -11,8 +11,9 @@ import pytest
 import yaml
 from observe_support import MONITORING
 
-from shiprail.observe.drill import alertmanager_config, free_port, parse_mail
-from shiprail.observe.mailbox import Mail, Mailbox
+from shiprail.observe.drill.configs import alertmanager_config, free_port
+from shiprail.observe.drill.mailbox import Mail, Mailbox
+from shiprail.observe.drill.receiver import parse_mail
 
 RUNBOOK = "https://example.invalid/docs/runbooks/HighResponseTime.md"
 
@@ -69,7 +70,7 @@ def test_mailbox_accepts_a_logged_in_message_and_refuses_a_wrong_password() -> N
 
 def test_resolved_mail_is_read_as_resolved() -> None:
     raw = _alert_mail("RESOLVED").as_bytes()
-    from shiprail.observe.mailbox import decode
+    from shiprail.observe.drill.mailbox import decode
 
     subject, text, html = decode(raw)
     note = parse_mail(Mail(1.0, "a@b", ("c@d",), subject, text, html, "alertmanager"))
