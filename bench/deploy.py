@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "shiprail" / "tests" / "deploy"))
 
 from load import Load  # noqa: E402
 
-from shiprail.build.docker_client import docker_client  # noqa: E402
+from shiprail._docker import docker_client  # noqa: E402
 from shiprail.config import ShiprailConfig  # noqa: E402
 from shiprail.deploy.engine import Engine, docker_platform  # noqa: E402
 from shiprail.deploy.ledger import Ledger  # noqa: E402

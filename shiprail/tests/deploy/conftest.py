@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,6 @@ IMAGES = {
     f"workorders:{name}": (f"sha256:{name:0<64}"[:71], f"sha-{name}")
     for name in ("v1", "v2", "v3", "v4", "never-ready", "smoke-fails", "errors", "interrupt")
 }
-
-
-def require_integration() -> bool:
-    return os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1"
 
 
 class World:

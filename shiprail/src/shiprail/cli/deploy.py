@@ -18,8 +18,8 @@ def _engine() -> object:
 
 
 def _default_image() -> str:
-    from shiprail.build.image import git_sha, service_version
     from shiprail.config import load_config
+    from shiprail.image.build import git_sha, service_version
     from shiprail.paths import repo_root
 
     root = repo_root()

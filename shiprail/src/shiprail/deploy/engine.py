@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -40,6 +40,9 @@ from shiprail.deploy.strategies import (
 )
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import ApprovalPending, ConfigError, DeployFailed, ShiprailError, UsageError
+
+if TYPE_CHECKING:
+    from shiprail._docker import DockerClient
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -66,16 +69,22 @@ class Platform:
 def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) -> Platform:
     """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch read from
     Prometheus when ``monitoring.prometheus_url`` is set, else from the replicas' /metrics."""
-    clients: dict[str, Any] = {}
+    clients: dict[str, DockerClient] = {}
+
+    def client(name: str) -> DockerClient:
+        """One client per engine (``local`` or an ``ssh://`` URL), shared by target and edge."""
+        from shiprail.deploy.targets.docker import connect
+
+        if name not in clients:
+            clients[name] = connect(name)
+        return clients[name]
 
     def target(_environment: str, cfg: EnvironmentConfig) -> Target:
-        from shiprail.deploy.targets.docker import DockerTarget, connect
+        from shiprail.deploy.targets.docker import DockerTarget
 
-        if cfg.target not in clients:
-            clients[cfg.target] = connect(cfg.target)
-        return DockerTarget(clients[cfg.target])
+        return DockerTarget(client(cfg.target))
 
-    def router(environment: str, cfg: EnvironmentConfig, target_: Target) -> Router:
+    def router(environment: str, cfg: EnvironmentConfig, _target: Target) -> Router:
         from shiprail.deploy.tls import htpasswd_content, tls_material
 
         if cfg.edge.router == "traefik":
@@ -93,7 +102,7 @@ def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) 
         if auth is not None and not Path(auth.htpasswd_file).is_absolute():
             auth = auth.model_copy(update={"htpasswd_file": str(root / auth.htpasswd_file)})
         return NginxRouter(
-            target_.client,  # type: ignore[attr-defined]
+            client(cfg.target),
             environment=environment,
             edge=cfg.edge,
             network=cfg.network_name(environment),
