@@ -6,6 +6,9 @@ Every other module talks to Docker Engine through a :data:`DockerClient` from
 reaches the CLI as a traceback, in the way httpx maps its transport's exceptions at one
 place. The ``docker`` package is imported only when a client is made or an error is mapped:
 it costs a quarter of a second, which commands that never touch Docker should not pay.
+For the same reason the types callers annotate with (``DockerClient``, ``Container``,
+``Image``, ``Network``: the SDK's own classes, typed by ``types-docker``) are imported from
+here under ``TYPE_CHECKING``.
 
     docker.errors.BuildError            -> ``error``: "<action>: <reason>; last output: ..."
     docker.errors.DockerException       -> ``error``: "<action>: <engine's message>"

@@ -79,7 +79,11 @@ def render_nginx_conf(
     basic_auth: bool = False,
     listen: int = CONTAINER_PORT,
 ) -> str:
-    """The complete nginx.conf for one environment routed to one release."""
+    """The complete nginx.conf for one environment routed to one release.
+
+    Longer than 80 lines because most of it is the configuration itself, kept as one
+    template so it reads top to bottom as nginx reads it.
+    """
     if not route.upstreams:
         raise DeployFailed(f"no upstream for release {route.release_id}: nothing to route to")
     upstream = f"shiprail_{route.environment.replace('-', '_')}"
