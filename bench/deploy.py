@@ -35,10 +35,11 @@ sys.path.insert(0, str(ROOT / "shiprail" / "tests" / "deploy"))
 
 from load import Load  # noqa: E402
 
-from shiprail.build.docker_client import docker_client  # noqa: E402
+from shiprail._docker import docker_client  # noqa: E402
 from shiprail.config import ShiprailConfig  # noqa: E402
-from shiprail.deploy.engine import Engine, docker_platform  # noqa: E402
+from shiprail.deploy.engine import Engine  # noqa: E402
 from shiprail.deploy.ledger import Ledger  # noqa: E402
+from shiprail.deploy.platform import docker_platform  # noqa: E402
 from shiprail.deploy.settings import EdgeConfig, EnvironmentConfig, WatchConfig  # noqa: E402
 
 WATCH_SECONDS = float(os.environ.get("BENCH_WATCH_SECONDS", "5"))

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy.engine import Engine, Platform
+from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.platform import Platform
 from shiprail.deploy.settings import EnvironmentConfig, WatchConfig
 
 from .fakes import FakeAnalysis, FakeRouter, FakeTarget, smoke_transport
@@ -16,10 +16,6 @@ IMAGES = {
     f"workorders:{name}": (f"sha256:{name:0<64}"[:71], f"sha-{name}")
     for name in ("v1", "v2", "v3", "v4", "never-ready", "smoke-fails", "errors", "interrupt")
 }
-
-
-def require_integration() -> bool:
-    return os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1"
 
 
 class World:

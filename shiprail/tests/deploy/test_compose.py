@@ -14,8 +14,8 @@ import yaml
 
 from shiprail.paths import repo_root
 
-from .conftest import require_integration
 from .data import schema_path
+from conftest import unavailable
 
 COMPOSE = repo_root() / "compose"
 
@@ -23,9 +23,7 @@ COMPOSE = repo_root() / "compose"
 def _compose_config(tmp_path: Path, env: str) -> dict:
     binary = shutil.which("docker-compose")
     if binary is None:
-        if require_integration():
-            pytest.fail("docker-compose is required (apt-get install -y docker-compose)")
-        pytest.skip("docker-compose not installed")
+        unavailable("docker-compose not installed (apt-get install -y docker-compose)")
     work = tmp_path / "compose"
     shutil.copytree(COMPOSE, work)
     (work / "secrets").mkdir(exist_ok=True)

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tarfile
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,13 +29,14 @@ import pytest
 import yaml
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy.engine import Engine, docker_platform
+from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.platform import docker_platform
 from shiprail.deploy.settings import EdgeConfig, EnvironmentConfig, HealthCheck, WatchConfig
 from shiprail.errors import DeployFailed, LockHeld
 
-from .conftest import require_integration
 from .load import Load
+from conftest import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -77,21 +77,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _docker() -> Any:
-    try:
-        from shiprail.build.docker_client import docker_client
-
-        return docker_client()
-    except Exception as exc:
-        if require_integration():
-            pytest.fail(f"Docker Engine required: {exc}")
-        pytest.skip(f"no Docker Engine: {exc}")
-
-
 def _workorders_image(client: Any) -> str:
     images = [t for i in client.images.list("workorders") for t in i.tags]
     if not images:
-        from shiprail.build.image import build_image
+        from shiprail.image.build import build_image
 
         return str(build_image(client).reference)
     return str(sorted(images, key=lambda t: client.images.get(t).attrs["Created"])[-1])
@@ -200,9 +189,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    client = _docker()
-    environment = Env(tmp_path_factory.mktemp("deploy-it"), client)
+def env(tmp_path_factory: pytest.TempPathFactory, docker_client: Any) -> Iterator[Env]:
+    environment = Env(tmp_path_factory.mktemp("deploy-it"), docker_client)
     try:
         yield environment
     finally:
@@ -214,9 +202,11 @@ def test_v1_then_v2_under_load_has_zero_failed_requests(env: Env) -> None:
     v1 = engine.deploy(env.name, env.images["v1"])
     assert env.served_version() == "1.0.0-it"
     with env.load() as load:
-        time.sleep(1)
+        # Traffic flows before the switch and keeps flowing after it.
+        wait_until(lambda: load.snapshot()[0] >= 20, 30, what="requests served by v1")
         v2 = engine.deploy(env.name, env.images["v2"])
-        time.sleep(1)
+        switched = load.snapshot()[0]
+        wait_until(lambda: load.snapshot()[0] >= switched + 20, 30, what="requests after v2")
     assert env.served_version() == "2.0.0-it"
     assert load.result.requests > 50, load.result
     assert load.result.failures == 0, (load.result.statuses, load.result.errors)
@@ -322,9 +312,9 @@ def test_concurrent_deploy_is_refused(env: Env) -> None:
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 30
-    while env.ledger.lock_info(env.name) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(
+        lambda: env.ledger.lock_info(env.name) is not None, 30, what="the first deploy's lock"
+    )
     with pytest.raises(LockHeld, match="locked by another deploy"):
         env.engine().deploy(env.name, env.images["v1"])
     thread.join(timeout=180)
@@ -418,7 +408,7 @@ def test_prune_keeps_what_the_last_releases_need(env: Env) -> None:
     }
     assert present <= kept
     assert len(kept) == cfg.keep_releases + 1
-    for image in removed["images"]:
+    for image in removed.images:
         assert image not in {r.image for r in env.ledger.releases(env.name) if r.id in kept}
-    assert env.images["crash"] in removed["images"]
+    assert env.images["crash"] in removed.images
     assert env.served_version() == "1.0.0-it"

@@ -9,7 +9,6 @@ Alertmanager that Prometheus found by its Compose service name.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 import subprocess
@@ -25,16 +24,10 @@ from observe_support import MONITORING, ROOT, require_tools
 from shiprail.errors import UsageError
 from shiprail.observe.images import SPECS, assemble_context, spec_named, tag_safe
 
+from conftest import unavailable
+
 COMPOSE = ROOT / "compose"
 READY_TIMEOUT_SECONDS = 90.0
-
-
-def _require(condition: bool, message: str) -> None:
-    if condition:
-        return
-    if os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"{message}, and SHIPRAIL_REQUIRE_INTEGRATION=1 forbids skipping")
-    pytest.skip(message)
 
 
 def _alert_names() -> set[str]:
@@ -90,8 +83,8 @@ def test_dockerfiles_are_non_root_with_healthcheck_and_labels() -> None:
 
 def _compose_config(tmp_path: Path) -> dict[str, Any]:
     binary = shutil.which("docker-compose")
-    _require(binary is not None, "docker-compose not installed (apt-get install -y docker-compose)")
-    assert binary is not None
+    if binary is None:
+        unavailable("docker-compose not installed (apt-get install -y docker-compose)")
     work = tmp_path / "compose"
     shutil.copytree(COMPOSE, work)
     (work / "secrets").mkdir(exist_ok=True)
@@ -179,18 +172,15 @@ def _host_url(container: Any, port: str) -> str:
 @pytest.mark.docker
 @pytest.mark.prometheus
 def test_images_build_from_debian_packages_and_serve_the_committed_config(
-    tmp_path: Path,
+    tmp_path: Path, docker_client: Any
 ) -> None:
-    docker = pytest.importorskip("docker")
-    from shiprail.build.docker_client import docker_client
-    from shiprail.errors import ToolMissing
+    from docker.errors import APIError
+
     from shiprail.observe.images import build_monitoring_images
 
-    try:
-        client = docker_client()
-    except ToolMissing as exc:
-        _require(False, f"Docker Engine not reachable: {exc}")
-    _require(shutil.which("debootstrap") is not None, "debootstrap not installed")
+    client = docker_client
+    if shutil.which("debootstrap") is None:
+        unavailable("debootstrap not installed")
 
     built = {b.name: b for b in build_monitoring_images(client)}
     assert set(built) == {"prometheus", "alertmanager"}
@@ -299,6 +289,6 @@ def test_images_build_from_debian_packages_and_serve_the_committed_config(
             assert all(row[1] != "root" for row in top), top
     finally:
         for container in containers:
-            with contextlib.suppress(docker.errors.APIError):
+            with contextlib.suppress(APIError):
                 container.remove(force=True, v=True)
         network.remove()

@@ -22,8 +22,8 @@ def _engine() -> Engine:
 
 
 def _default_image() -> str:
-    from shiprail.build.image import git_sha, service_version
     from shiprail.config import load_config
+    from shiprail.image.build import git_sha, service_version
     from shiprail.paths import repo_root
 
     root = repo_root()
@@ -173,7 +173,7 @@ def prune(
     """Remove old release containers and images (never those the last N releases need)."""
 
     def body() -> None:
-        from shiprail.deploy.engine import parse_duration
+        from shiprail.deploy.retention import parse_duration
 
         removed = _engine().prune(parse_duration(older_than))
         if as_json:

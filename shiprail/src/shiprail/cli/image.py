@@ -22,8 +22,8 @@ def build_base_image(
     ] = None,
 ) -> None:
     """Build (or reuse) the Debian-made Python base image and print its tag."""
-    from shiprail.build.base_image import ensure_base_image
-    from shiprail.build.docker_client import docker_client
+    from shiprail._docker import docker_client
+    from shiprail.image.base import ensure_base_image
 
     tag = report(lambda: ensure_base_image(docker_client(), tuple(package or ())))
     typer.echo(tag)
@@ -49,8 +49,8 @@ def build_image_command(
     as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
 ) -> None:
     """Build the workorders image from a host-built wheelhouse; print its reference."""
-    from shiprail.build.docker_client import docker_client
-    from shiprail.build.image import build_image
+    from shiprail._docker import docker_client
+    from shiprail.image.build import build_image
 
     built = report(
         lambda: build_image(

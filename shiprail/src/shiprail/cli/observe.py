@@ -82,7 +82,7 @@ def monitoring_images(
     as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
 ) -> None:
     """Build the Prometheus and Alertmanager images from Debian packages, with no network."""
-    from shiprail.build.docker_client import docker_client
+    from shiprail._docker import docker_client
     from shiprail.observe.images import BuiltImage, build_monitoring_images
 
     def run() -> list[BuiltImage]:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,10 @@ import httpx
 from shiprail.config import ShiprailConfig
 from shiprail.deploy import approvals, retention, views
 from shiprail.deploy import spec as release_specs
-from shiprail.deploy.analysis.interface import Analysis
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
+from shiprail.deploy.platform import Platform
 from shiprail.deploy.records import Release, utcnow
-from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
@@ -49,77 +47,6 @@ from shiprail.errors import (
     UsageError,
     WatchFailed,
 )
-
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``7d``, ``12h``, ``30m``, ``2w`` or ``90s``."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise UsageError(f"'{text}' is not a duration", hint="use a number and s/m/h/d/w, e.g. 7d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-@dataclass
-class Platform:
-    """Factories for the things the engine acts on, per environment."""
-
-    target: Callable[[str, EnvironmentConfig], Target]
-    router: Callable[[str, EnvironmentConfig, Target], Router]
-    analysis: Callable[[], Analysis]
-
-
-def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) -> Platform:
-    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch read from
-    Prometheus when ``monitoring.prometheus_url`` is set, else from the replicas' /metrics."""
-    clients: dict[str, Any] = {}
-
-    def target(_environment: str, cfg: EnvironmentConfig) -> Target:
-        from shiprail.deploy.targets.docker import DockerTarget, connect
-
-        if cfg.target not in clients:
-            clients[cfg.target] = connect(cfg.target)
-        return DockerTarget(clients[cfg.target])
-
-    def router(environment: str, cfg: EnvironmentConfig, target_: Target) -> Router:
-        from shiprail.deploy.tls import htpasswd_content, tls_material
-
-        if cfg.edge.router == "traefik":
-            from shiprail.deploy.routers.traefik import TraefikRouter
-
-            directory = Path(cfg.edge.traefik_dynamic_dir)
-            return TraefikRouter(
-                environment=environment,
-                edge=cfg.edge,
-                dynamic_dir=directory if directory.is_absolute() else root / directory,
-            )
-        from shiprail.deploy.routers.nginx import NginxRouter
-
-        auth = cfg.edge.basic_auth
-        if auth is not None and not Path(auth.htpasswd_file).is_absolute():
-            auth = auth.model_copy(update={"htpasswd_file": str(root / auth.htpasswd_file)})
-        return NginxRouter(
-            target_.client,  # type: ignore[attr-defined]
-            environment=environment,
-            edge=cfg.edge,
-            network=cfg.network_name(environment),
-            tls=tls_material(cfg.edge.tls, state, environment, cfg.edge.hostname),
-            htpasswd=htpasswd_content(auth, environment) if auth else None,
-        )
-
-    def analysis() -> Analysis:
-        if prometheus_url:
-            from shiprail.deploy.analysis.prometheus import PrometheusAnalysis
-            from shiprail.observe.promapi import PrometheusAPI
-
-            return PrometheusAnalysis(PrometheusAPI(prometheus_url))
-        from shiprail.deploy.analysis.metrics import MetricsAnalysis
-
-        return MetricsAnalysis()
-
-    return Platform(target, router, analysis)
 
 
 class Engine:
@@ -301,28 +228,8 @@ class Engine:
             try:
                 rollout.run()
             except BaseException as exc:
-                reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
-                self.ledger.set_release_status(release.id, ReleaseState.failed)
-                self.ledger.finish_attempt(
-                    attempt, status=AttemptState.failed, reason=reason, timings=rollout.timings
-                )
-                if isinstance(exc, WatchFailed) and live is not None:
-                    rollback = self.ledger.begin_attempt(
-                        environment=environment,
-                        release_id=live.id,
-                        action=Action.rollback,
-                        actor="shiprail (automatic)",
-                        holder=self.holder,
-                    )
-                    self.ledger.finish_attempt(
-                        rollback, status=AttemptState.succeeded, cause=reason
-                    )
-                if not isinstance(exc, ShiprailError | KeyboardInterrupt):
-                    raise
-                kept = f"{live.id} is still serving" if live else "no previous release to serve"
-                raise DeployFailed(
-                    f"release {release.id} failed in {environment}: {reason}; {kept}"
-                ) from None
+                self._record_failure(environment, release, attempt, live, exc, rollout.timings)
+                raise  # only reached for errors outside the tree: bugs keep their traceback
             self.ledger.set_release_status(release.id, ReleaseState.live)
             if live is not None:
                 self.ledger.set_release_status(live.id, ReleaseState.retired)
@@ -333,6 +240,38 @@ class Engine:
         result = self.ledger.release(release.id)
         assert result is not None
         return result
+
+    def _record_failure(
+        self,
+        environment: str,
+        release: Release,
+        attempt: int,
+        live: Release | None,
+        exc: BaseException,
+        timings: dict[str, float],
+    ) -> None:
+        """Record a failed rollout (and the automatic rollback a failed watch did), then raise
+        DeployFailed naming what still serves. Returns only for errors outside the tree."""
+        reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
+        self.ledger.set_release_status(release.id, ReleaseState.failed)
+        self.ledger.finish_attempt(
+            attempt, status=AttemptState.failed, reason=reason, timings=timings
+        )
+        if isinstance(exc, WatchFailed) and live is not None:
+            rollback = self.ledger.begin_attempt(
+                environment=environment,
+                release_id=live.id,
+                action=Action.rollback,
+                actor="shiprail (automatic)",
+                holder=self.holder,
+            )
+            self.ledger.finish_attempt(rollback, status=AttemptState.succeeded, cause=reason)
+        if not isinstance(exc, ShiprailError | KeyboardInterrupt):
+            return
+        kept = f"{live.id} is still serving" if live else "no previous release to serve"
+        raise DeployFailed(
+            f"release {release.id} failed in {environment}: {reason}; {kept}"
+        ) from None
 
     def promote(self, source: str, destination: str, *, wait: bool = False) -> Release:
         self.env(source)

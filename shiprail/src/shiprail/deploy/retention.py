@@ -7,14 +7,27 @@ kept is decided from the ledger in one place: the live release plus the last
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import RETAINED, ReleaseState
 from shiprail.deploy.targets.interface import Target
 from shiprail.deploy.views import Pruned
+from shiprail.errors import UsageError
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``7d``, ``12h``, ``30m``, ``2w`` or ``90s``."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise UsageError(f"'{text}' is not a duration", hint="use a number and s/m/h/d/w, e.g. 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def kept_releases(ledger: Ledger, environment: str, keep_releases: int) -> set[str]:

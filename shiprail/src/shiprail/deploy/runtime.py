@@ -12,9 +12,10 @@ from collections.abc import Callable
 from types import FrameType
 
 from shiprail.config import load_config
-from shiprail.deploy.engine import Engine, docker_platform
+from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import file_sd_dir
+from shiprail.deploy.platform import docker_platform
 from shiprail.deploy.settings import default_database_url, state_dir
 
 

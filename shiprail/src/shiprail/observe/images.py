@@ -20,12 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shiprail.build.base_image import ensure_base_image, image_exists
-from shiprail.build.image import git_sha
+from shiprail._docker import docker_errors
 from shiprail.errors import ToolCrashed, UsageError
+from shiprail.image.base import ensure_base_image, image_exists
+from shiprail.image.build import git_sha
 from shiprail.paths import repo_root
+
+if TYPE_CHECKING:
+    from shiprail._docker import DockerClient
 
 REPOSITORY_PREFIX = "shiprail"
 #: The tag Compose uses unless PROMETHEUS_IMAGE / ALERTMANAGER_IMAGE pin a reference.
@@ -120,21 +124,22 @@ def assemble_context(spec: ImageSpec, root: Path, context: Path) -> str:
     return digest.hexdigest()
 
 
-def package_version(client: Any, base: str, package: str) -> str:
+def package_version(client: DockerClient, base: str, package: str) -> str:
     """The Debian package version inside ``base`` (for the tag and the OCI version label)."""
     # create/start/wait/logs rather than run(remove=True): the latter can return before the
     # output is collected on a busy engine, giving an empty answer.
-    container = client.containers.create(
-        base,
-        ["dpkg-query", "--show", "--showformat=${Version}", package],
-        network_mode="none",
-    )
-    try:
-        container.start()
-        status = container.wait(timeout=PROBE_TIMEOUT_SECONDS)
-        output = container.logs(stdout=True, stderr=True).decode(errors="replace").strip()
-    finally:
-        container.remove(force=True)
+    with docker_errors(f"could not ask dpkg for the version of {package} in {base}"):
+        container = client.containers.create(
+            base,
+            ["dpkg-query", "--show", "--showformat=${Version}", package],
+            network_mode="none",
+        )
+        try:
+            container.start()
+            status = container.wait(timeout=PROBE_TIMEOUT_SECONDS)
+            output = container.logs(stdout=True, stderr=True).decode(errors="replace").strip()
+        finally:
+            container.remove(force=True)
     if status.get("StatusCode") != 0 or not output:
         raise ToolCrashed(f"{package} is not installed in {base}: {output or 'no output'}")
     return output
@@ -146,7 +151,7 @@ def tag_safe(text: str) -> str:
 
 
 def build_monitoring_image(
-    client: Any,
+    client: DockerClient,
     spec: ImageSpec,
     *,
     root: Path | None = None,
@@ -155,8 +160,6 @@ def build_monitoring_image(
     say: Callable[[str], None] = lambda _: None,
 ) -> BuiltImage:
     """Build one image (or reuse it when nothing it is made of changed)."""
-    from docker.errors import BuildError
-
     root = root or repo_root()
     say(f"{spec.name}: base image with Debian's {spec.package} (debootstrap, cached)")
     base = ensure_base_image(client, extra_packages=(spec.package,))
@@ -169,12 +172,13 @@ def build_monitoring_image(
         reference = f"{repository}:{tag_safe(version)}-{recipe}"
         local = f"{repository}:{LOCAL_TAG}"
         if image_exists(client, reference) and not force:
-            image = client.images.get(reference)
-            image.tag(repository, LOCAL_TAG)
+            with docker_errors(f"could not tag {reference} as {local}"):
+                image = client.images.get(reference)
+                image.tag(repository, LOCAL_TAG)
             say(f"{spec.name}: {reference} is up to date")
-            return BuiltImage(spec.name, reference, local, image.id, base, version, False)
+            return BuiltImage(spec.name, reference, local, str(image.id), base, version, False)
         say(f"{spec.name}: building {reference} FROM {base} (no network inside the build)")
-        try:
+        with docker_errors(f"docker build of {reference} failed"):
             image, _logs = client.images.build(
                 path=str(context),
                 tag=reference,
@@ -189,20 +193,13 @@ def build_monitoring_image(
                 forcerm=True,
                 timeout=BUILD_TIMEOUT_SECONDS,
             )
-        except BuildError as exc:
-            tail = [
-                str(line.get("stream", line.get("error", ""))).strip() for line in exc.build_log
-            ]
-            raise ToolCrashed(
-                f"docker build of {reference} failed: {exc.msg}; last output: "
-                + " / ".join(line for line in tail[-5:] if line)
-            ) from exc
-    image.tag(repository, LOCAL_TAG)
-    return BuiltImage(spec.name, reference, local, image.id, base, version, True)
+    with docker_errors(f"could not tag {reference} as {local}"):
+        image.tag(repository, LOCAL_TAG)
+    return BuiltImage(spec.name, reference, local, str(image.id), base, version, True)
 
 
 def build_monitoring_images(
-    client: Any,
+    client: DockerClient,
     names: list[str] | None = None,
     *,
     root: Path | None = None,

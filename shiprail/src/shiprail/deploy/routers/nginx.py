@@ -17,13 +17,19 @@ import re
 import tarfile
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from contextlib import suppress
+from typing import TYPE_CHECKING
 
+from shiprail._docker import RESTART_UNLESS_STOPPED, docker_errors, find_container
 from shiprail.deploy.routers.interface import Route, Router
 from shiprail.deploy.settings import EdgeConfig
 from shiprail.deploy.targets.docker import LABEL_ENV, LABEL_ROLE, TMPFS
 from shiprail.deploy.tls import TlsMaterial
 from shiprail.errors import DeployFailed, ToolCrashed
+from shiprail.image.base import ensure_base_image
+
+if TYPE_CHECKING:
+    from shiprail._docker import Container, DockerClient
 
 #: Inside the container nginx runs as www-data and listens on an unprivileged port.
 CONTAINER_PORT = 8443
@@ -73,7 +79,11 @@ def render_nginx_conf(
     basic_auth: bool = False,
     listen: int = CONTAINER_PORT,
 ) -> str:
-    """The complete nginx.conf for one environment routed to one release."""
+    """The complete nginx.conf for one environment routed to one release.
+
+    Long because most of it is the configuration itself, kept as one
+    template so it reads top to bottom as nginx reads it.
+    """
     if not route.upstreams:
         raise DeployFailed(f"no upstream for release {route.release_id}: nothing to route to")
     upstream = f"shiprail_{route.environment.replace('-', '_')}"
@@ -205,11 +215,9 @@ def _tar(files: Mapping[str, bytes], uid: int = 0, gid: int = 33) -> bytes:
     return buffer.getvalue()
 
 
-def edge_image(client: Any) -> str:
+def edge_image(client: DockerClient) -> str:
     """The edge proxy image: the Debian base built with the nginx package."""
-    from shiprail.build.base_image import ensure_base_image
-
-    return str(ensure_base_image(client, extra_packages=("nginx",)))
+    return ensure_base_image(client, extra_packages=("nginx",))
 
 
 class NginxRouter(Router):
@@ -217,7 +225,7 @@ class NginxRouter(Router):
 
     def __init__(
         self,
-        client: Any,
+        client: DockerClient,
         *,
         environment: str,
         edge: EdgeConfig,
@@ -240,11 +248,6 @@ class NginxRouter(Router):
         port = "" if self.edge.port == 443 else f":{self.edge.port}"
         return f"https://{self.edge.hostname}{port}/"
 
-    def _errors(self) -> tuple[type[BaseException], ...]:
-        from docker.errors import DockerException
-
-        return (DockerException,)
-
     def _put(self, image: str, files: Mapping[str, bytes]) -> None:
         """Write files into the config volume with a short-lived (never started) helper."""
         helper = self.client.containers.create(
@@ -259,25 +262,19 @@ class NginxRouter(Router):
         finally:
             helper.remove(force=True)
 
-    def _container(self) -> Any | None:
-        from docker.errors import NotFound
+    def _container(self) -> Container | None:
+        return find_container(self.client, self.name)
 
-        try:
-            return self.client.containers.get(self.name)
-        except NotFound:
-            return None
-
-    def _exec(self, container: Any, *args: str) -> tuple[int, str]:
-        result = container.exec_run(list(args), user=EDGE_USER)
-        return int(result.exit_code), result.output.decode(errors="replace").strip()
+    def _exec(self, container: Container, *args: str) -> tuple[int, str]:
+        """Run a command in the proxy; (-1, output) if the engine reports no exit code."""
+        code, output = container.exec_run(list(args), user=EDGE_USER)
+        # Not streamed, so the output is one bytes value (the type also allows a stream).
+        text = output if isinstance(output, bytes) else b"".join(output)
+        return (-1 if code is None else code), text.decode(errors="replace").strip()
 
     def switch(self, route: Route) -> None:
-        try:
+        with docker_errors(f"edge proxy {self.name}: Docker Engine error"):
             self._switch(route)
-        except DeployFailed:
-            raise
-        except self._errors() as exc:
-            raise ToolCrashed(f"edge proxy {self.name}: Docker Engine error: {exc}") from exc
 
     def _switch(self, route: Route) -> None:
         conf = render_nginx_conf(route, basic_auth=self.htpasswd is not None).encode()
@@ -320,7 +317,7 @@ class NginxRouter(Router):
             cap_drop=["ALL"],
             mem_limit=128 * 1024 * 1024,
             pids_limit=128,
-            restart_policy={"Name": "unless-stopped"},
+            restart_policy=RESTART_UNLESS_STOPPED,
             network=self.network,
             ports={f"{CONTAINER_PORT}/tcp": (self.edge.bind, self.edge.port)},
             volumes={self.volume: {"bind": CONF_DIR, "mode": "ro"}},
@@ -341,10 +338,10 @@ class NginxRouter(Router):
 
     def remove(self) -> None:
         """Remove the proxy and its configuration volume (``shiprail`` teardown and tests)."""
-        container = self._container()
-        if container is not None:
-            container.remove(force=True)
-        try:
+        with docker_errors(f"could not remove the edge proxy {self.name}"):
+            container = self._container()
+            if container is not None:
+                container.remove(force=True)
+        # The volume may not exist (the proxy never started).
+        with suppress(ToolCrashed), docker_errors(f"could not remove {self.volume}"):
             self.client.volumes.get(self.volume).remove(force=True)
-        except self._errors():
-            pass

@@ -7,7 +7,9 @@ and its port published on 127.0.0.1 only (for smoke checks and metrics). Secrets
 per-release volume through the Docker archive API and are mounted read-only: they never touch
 the image, the host disk, an environment variable or a log.
 
-Docker SDK errors are translated into the shiprail error tree here.
+Docker SDK errors are translated into the shiprail error tree by :mod:`shiprail._docker`:
+the message names what was being done, the class is what this target's contract says
+(``DeployFailed`` while starting a release, ``ToolCrashed`` for the engine failing otherwise).
 """
 
 from __future__ import annotations
@@ -15,10 +17,23 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-from typing import Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
+from shiprail._docker import (
+    RESTART_UNLESS_STOPPED,
+    any_port,
+    docker_client,
+    docker_errors,
+    find_container,
+    find_image,
+    find_network,
+)
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed, ToolCrashed, UsageError
+
+if TYPE_CHECKING:
+    from shiprail._docker import Container, DockerClient, Image
 
 LABEL = "io.shiprail"
 LABEL_ENV = f"{LABEL}.environment"
@@ -35,10 +50,8 @@ PIDS_LIMIT = 256
 _NS = 1_000_000_000
 
 
-def connect(target: str) -> Any:
+def connect(target: str) -> DockerClient:
     """A Docker client for ``local`` (the socket, or DOCKER_HOST) or an ``ssh://`` URL."""
-    from shiprail.build.docker_client import docker_client
-
     return docker_client(None if target == "local" else target)
 
 
@@ -50,29 +63,24 @@ class DockerTarget(Target):
     """The :class:`Target` on a Docker Engine (``client`` from :func:`connect`)."""
 
     def __init__(
-        self, client: Any, *, publish_host: str = "127.0.0.1", probe_host: str = "127.0.0.1"
+        self,
+        client: DockerClient,
+        *,
+        publish_host: str = "127.0.0.1",
+        probe_host: str = "127.0.0.1",
     ) -> None:
         self.client = client
         self.publish_host = publish_host
         self.probe_host = probe_host
 
     # -- helpers ------------------------------------------------------------------------
-    def _errors(self) -> tuple[type[BaseException], ...]:
-        from docker.errors import DockerException
-
-        return (DockerException,)
-
     def ensure_network(self, name: str, environment: str) -> None:
-        from docker.errors import NotFound
-
-        try:
-            self.client.networks.get(name)
-        except NotFound:
+        if find_network(self.client, name) is None:
             self.client.networks.create(
                 name, driver="bridge", labels={LABEL_ENV: environment, LABEL_ROLE: "network"}
             )
 
-    def _instance(self, container: Any, network: str | None = None) -> Instance:
+    def _instance(self, container: Container, network: str | None = None) -> Instance:
         container.reload()
         labels = container.labels
         settings = container.attrs["NetworkSettings"]
@@ -83,7 +91,7 @@ class DockerTarget(Target):
         bindings = (settings.get("Ports") or {}).get(f"{port}/tcp") or []
         host_port = bindings[0]["HostPort"] if bindings else ""
         return Instance(
-            name=container.name,
+            name=container.name or "",
             environment=labels.get(LABEL_ENV, ""),
             release_id=labels.get(LABEL_RELEASE, ""),
             colour=labels.get(LABEL_COLOUR, ""),
@@ -93,38 +101,30 @@ class DockerTarget(Target):
             image=container.attrs["Config"]["Image"],
         )
 
-    def _user_of(self, image: Any) -> str:
+    def _user_of(self, image: Image) -> str:
         user = (image.attrs.get("Config") or {}).get("User") or ""
         if user.split(":")[0] in ("", "0", "root"):
             raise UsageError(
-                f"image {image.tags[0] if image.tags else image.id[:19]} runs as root",
+                f"image {image.tags[0] if image.tags else str(image.id)[:19]} runs as root",
                 hint="release images must set a non-root USER (the workorders image uses 10001)",
             )
         return str(user)
 
     # -- Target -------------------------------------------------------------------------
     def image_digest(self, image: str) -> tuple[str, str]:
-        from docker.errors import ImageNotFound
-
-        try:
-            found = self.client.images.get(image)
-        except ImageNotFound:
+        with docker_errors(f"Docker Engine error reading image {image}"):
+            found = find_image(self.client, image)
+        if found is None:
             raise UsageError(
                 f"image '{image}' is not on the target engine",
                 hint="build it first: shiprail build image (or make image)",
-            ) from None
-        except self._errors() as exc:
-            raise ToolCrashed(f"Docker Engine error reading image {image}: {exc}") from exc
+            )
         labels = (found.attrs.get("Config") or {}).get("Labels") or {}
         return str(found.id), str(labels.get("org.opencontainers.image.revision", "unknown"))
 
     def start(self, spec: ReleaseSpec) -> list[Instance]:
-        try:
+        with docker_errors(f"Docker Engine refused to start {spec.release_id}", DeployFailed):
             return self._start(spec)
-        except (UsageError, DeployFailed):
-            raise
-        except self._errors() as exc:
-            raise DeployFailed(f"Docker Engine refused to start {spec.release_id}: {exc}") from exc
 
     def _secrets_volume(self, spec: ReleaseSpec, user: str) -> str | None:
         if not spec.secrets:
@@ -206,7 +206,7 @@ class DockerTarget(Target):
                     name=container_name(spec.environment, spec.release_id, index),
                     hostname=f"{spec.environment}-{spec.colour}-{index}",
                     labels={**labels, LABEL_ROLE: "replica"},
-                    restart_policy={"Name": "unless-stopped"},
+                    restart_policy=RESTART_UNLESS_STOPPED,
                     healthcheck={
                         "test": ["CMD", "python3", "-c", probe],
                         "interval": interval,
@@ -215,7 +215,7 @@ class DockerTarget(Target):
                         "start_period": 60 * _NS,
                         "start_interval": interval,
                     },
-                    ports={f"{spec.container_port}/tcp": (self.publish_host, None)},
+                    ports={f"{spec.container_port}/tcp": any_port(self.publish_host)},
                     volumes=volumes,
                     **self._hardening(spec, user),
                 )
@@ -250,120 +250,104 @@ class DockerTarget(Target):
             container.remove(force=True)
 
     def wait_healthy(self, instances: list[Instance], timeout: float) -> list[Instance]:
-        from docker.errors import NotFound
-
         deadline = time.monotonic() + timeout
         pending = {i.name for i in instances}
-        while pending:
-            for name in sorted(pending):
-                try:
-                    container = self.client.containers.get(name)
-                except NotFound:
-                    raise DeployFailed(f"replica {name} disappeared while starting") from None
-                state = container.attrs["State"]
-                health = (state.get("Health") or {}).get("Status")
-                restarts = int(container.attrs.get("RestartCount") or 0)
-                if (
-                    state.get("Status") in ("exited", "dead")
-                    or restarts > 0
-                    or (state.get("Restarting"))
-                ):
+        with docker_errors("Docker Engine error while the replicas started"):
+            while pending:
+                pending -= {name for name in sorted(pending) if self._healthy(name)}
+                if not pending:
+                    break
+                if time.monotonic() > deadline:
                     raise DeployFailed(
-                        f"replica {name} crashed at start (exit code {state.get('ExitCode')}, "
-                        f"restarts {restarts}): {self._tail(container)}"
+                        f"replicas {', '.join(sorted(pending))} not healthy within {timeout:.0f}s"
                     )
-                if health == "unhealthy":
-                    log = (state.get("Health") or {}).get("Log") or [{}]
-                    output = str(log[-1].get("Output", "")).strip().splitlines()[-1:]
-                    raise DeployFailed(
-                        f"replica {name} is unhealthy: {' '.join(output) or 'health check failed'}"
-                    )
-                if health == "healthy":
-                    pending.discard(name)
-            if not pending:
-                break
-            if time.monotonic() > deadline:
-                raise DeployFailed(
-                    f"replicas {', '.join(sorted(pending))} not healthy within {timeout:.0f}s"
-                )
-            time.sleep(POLL_SECONDS)
-        return [self._instance(self.client.containers.get(i.name)) for i in instances]
+                time.sleep(POLL_SECONDS)
+            return [self._instance(self.client.containers.get(i.name)) for i in instances]
 
-    def _tail(self, container: Any, lines: int = 5) -> str:
-        try:
+    def _healthy(self, name: str) -> bool:
+        """True once the replica is healthy; DeployFailed when it is gone, crashed or unhealthy
+        (a replica that restarted has crashed, even if it is up again)."""
+        container = find_container(self.client, name)
+        if container is None:
+            raise DeployFailed(f"replica {name} disappeared while starting")
+        state = container.attrs["State"]
+        health = (state.get("Health") or {}).get("Status")
+        restarts = int(container.attrs.get("RestartCount") or 0)
+        if state.get("Status") in ("exited", "dead") or restarts > 0 or state.get("Restarting"):
+            raise DeployFailed(
+                f"replica {name} crashed at start (exit code {state.get('ExitCode')}, "
+                f"restarts {restarts}): {self._tail(container)}"
+            )
+        if health == "unhealthy":
+            log = (state.get("Health") or {}).get("Log") or [{}]
+            output = str(log[-1].get("Output", "")).strip().splitlines()[-1:]
+            raise DeployFailed(
+                f"replica {name} is unhealthy: {' '.join(output) or 'health check failed'}"
+            )
+        return bool(health == "healthy")
+
+    def _tail(self, container: Container, lines: int = 5) -> str:
+        """The last log lines on one line, or "" when the engine cannot give them."""
+        text = ""
+        with suppress(ToolCrashed), docker_errors(f"could not read the logs of {container.name}"):
             text = container.logs(tail=lines).decode(errors="replace").strip()
-        except self._errors():
-            return ""
         return text.replace("\n", " / ")[-500:]
 
     def logs_tail(self, instance: Instance, lines: int = 20) -> str:
-        try:
-            return self._tail(self.client.containers.get(instance.name), lines)
-        except self._errors():
-            return ""
+        container = None
+        with suppress(ToolCrashed), docker_errors(f"could not read {instance.name}"):
+            container = find_container(self.client, instance.name)
+        return self._tail(container, lines) if container is not None else ""
 
-    def _containers(self, environment: str, release_id: str | None = None) -> list[Any]:
+    def _containers(self, environment: str, release_id: str | None = None) -> list[Container]:
         filters = [f"{LABEL_ENV}={environment}", f"{LABEL_ROLE}=replica"]
         if release_id:
             filters.append(f"{LABEL_RELEASE}={release_id}")
         return list(self.client.containers.list(all=True, filters={"label": filters}))
 
     def instances(self, environment: str, release_id: str | None = None) -> list[Instance]:
-        try:
+        with docker_errors("Docker Engine error listing containers"):
             found = self._containers(environment, release_id)
             return sorted((self._instance(c) for c in found), key=lambda i: i.name)
-        except self._errors() as exc:
-            raise ToolCrashed(f"Docker Engine error listing containers: {exc}") from exc
 
     def resume(self, environment: str, release_id: str) -> list[Instance]:
-        try:
+        action = f"could not restart retained containers of {release_id}"
+        with docker_errors(action, DeployFailed):
             containers = self._containers(environment, release_id)
             for container in containers:
                 if container.status != "running":
                     container.start()
             return sorted((self._instance(c) for c in containers), key=lambda i: i.name)
-        except self._errors() as exc:
-            raise DeployFailed(
-                f"could not restart retained containers of {release_id}: {exc}"
-            ) from exc
 
     def stop(self, instances: list[Instance], grace_seconds: float = 10.0) -> None:
-        from docker.errors import NotFound
-
         for instance in instances:
-            try:
-                self.client.containers.get(instance.name).stop(timeout=int(grace_seconds))
-            except NotFound:
-                continue
-            except self._errors() as exc:
-                raise ToolCrashed(f"could not stop {instance.name}: {exc}") from exc
+            with docker_errors(f"could not stop {instance.name}"):
+                container = find_container(self.client, instance.name)
+                if container is not None:
+                    container.stop(timeout=int(grace_seconds))
 
     def remove(self, instances: list[Instance]) -> None:
-        from docker.errors import NotFound
-
         releases = set()
         for instance in instances:
             releases.add((instance.environment, instance.release_id))
-            try:
-                self.client.containers.get(instance.name).remove(force=True)
-            except NotFound:
-                continue
-            except self._errors() as exc:
-                raise ToolCrashed(f"could not remove {instance.name}: {exc}") from exc
+            with docker_errors(f"could not remove {instance.name}"):
+                container = find_container(self.client, instance.name)
+                if container is not None:
+                    container.remove(force=True)
         for environment, release_id in releases:
-            if not self._containers(environment, release_id):
-                try:
-                    self.client.volumes.get(f"shiprail-{environment}-{release_id}-secrets").remove()
-                except self._errors():
-                    pass
+            with docker_errors("Docker Engine error listing containers"):
+                leftover = self._containers(environment, release_id)
+            volume = f"shiprail-{environment}-{release_id}-secrets"
+            if not leftover:
+                # The volume may never have existed (a release without secrets).
+                with suppress(ToolCrashed), docker_errors(f"could not remove {volume}"):
+                    self.client.volumes.get(volume).remove()
 
     def remove_image(self, image: str) -> bool:
-        from docker.errors import APIError, ImageNotFound
-
+        """False when the image is gone already or still used by a container."""
         try:
-            self.client.images.remove(image)
-        except ImageNotFound:
+            with docker_errors(f"could not remove image {image}"):
+                self.client.images.remove(image)
+        except ToolCrashed:
             return False
-        except APIError:
-            return False  # still used by a container
         return True

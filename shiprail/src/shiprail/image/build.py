@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shiprail import _subprocess
-from shiprail.build.base_image import ensure_base_image, image_exists
+from shiprail._docker import docker_errors
 from shiprail.errors import ShiprailError, ToolCrashed
+from shiprail.image.base import ensure_base_image, image_exists
 from shiprail.paths import repo_root
+
+if TYPE_CHECKING:
+    from shiprail._docker import DockerClient
 
 UPSTREAM_BASE = "python:3.11-slim-bookworm"
 #: Building the image (install from wheels) takes well under this on two cores.
@@ -51,17 +56,16 @@ def service_version(app_dir: Path) -> str:
         return str(tomllib.load(handle)["project"]["version"])
 
 
-def pick_base(client: Any, offline: bool) -> str:
+def pick_base(client: DockerClient, offline: bool) -> str:
     """The upstream slim image when available, else a Debian-made base (built once, cached)."""
     if image_exists(client, UPSTREAM_BASE):
         return UPSTREAM_BASE
     if not offline:
-        from docker.errors import APIError
-
         try:
-            client.images.pull(UPSTREAM_BASE)
+            with docker_errors(f"docker pull of {UPSTREAM_BASE} failed"):
+                client.images.pull(UPSTREAM_BASE)
             return UPSTREAM_BASE
-        except APIError:
+        except ToolCrashed:
             pass  # no registry reachable: build the base from Debian packages
     return ensure_base_image(client)
 
@@ -115,17 +119,15 @@ def build_wheelhouse(app_dir: Path, wheelhouse: Path, find_links: str | None = N
 
 
 def build_image(
-    client: Any,
+    client: DockerClient,
     *,
     root: Path | None = None,
     repository: str = "workorders",
     offline: bool = True,
     find_links: str | None = None,
-    progress: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> BuiltImage:
     """Build the workorders image and return its reference (``repository:version-gitsha``)."""
-    from docker.errors import BuildError
-
     root = root or repo_root()
     app_dir = root / "app"
     version = service_version(app_dir)
@@ -144,7 +146,7 @@ def build_image(
     shutil.copy2(app_dir / "Dockerfile", context / "Dockerfile")
     build_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     say(f"building {reference} FROM {base} (no network inside the build)")
-    try:
+    with docker_errors(f"docker build of {reference} failed"):
         image, _logs = client.images.build(
             path=str(context),
             tag=reference,
@@ -159,10 +161,4 @@ def build_image(
             forcerm=True,
             timeout=BUILD_TIMEOUT_SECONDS,
         )
-    except BuildError as exc:
-        tail = [str(line.get("stream", line.get("error", ""))).strip() for line in exc.build_log]
-        raise ToolCrashed(
-            f"docker build of {reference} failed: {exc.msg}; last output: "
-            + " / ".join(line for line in tail[-5:] if line)
-        ) from exc
-    return BuiltImage(reference, image.id, version, sha, base)
+    return BuiltImage(reference, str(image.id), version, sha, base)

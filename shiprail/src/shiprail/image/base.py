@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shiprail import _subprocess
+from shiprail._docker import docker_errors, find_image
 from shiprail.errors import ToolCrashed
 from shiprail.paths import repo_root
+from shiprail.settings import get_settings
+
+if TYPE_CHECKING:
+    from shiprail._docker import DockerClient
 
 BASE_REPOSITORY = "shiprail/python-base"
 DEFAULT_SUITE = "bookworm"
@@ -55,18 +59,13 @@ class BaseRecipe:
 
 
 def recipe_for(extra_packages: tuple[str, ...] = ()) -> BaseRecipe:
-    mirror = os.environ.get("SHIPRAIL_DEBIAN_MIRROR", DEFAULT_MIRROR)
+    mirror = get_settings().debian_mirror or DEFAULT_MIRROR
     return BaseRecipe(mirror=mirror, packages=tuple(sorted({*BASE_PACKAGES, *extra_packages})))
 
 
-def image_exists(client: Any, reference: str) -> bool:
-    from docker.errors import ImageNotFound
-
-    try:
-        client.images.get(reference)
-    except ImageNotFound:
-        return False
-    return True
+def image_exists(client: DockerClient, reference: str) -> bool:
+    with docker_errors(f"Docker Engine error reading image {reference}"):
+        return find_image(client, reference) is not None
 
 
 def _debootstrap(recipe: BaseRecipe, rootfs: Path) -> None:
@@ -89,7 +88,7 @@ def _debootstrap(recipe: BaseRecipe, rootfs: Path) -> None:
             target.mkdir(parents=True)
 
 
-def ensure_base_image(client: Any, extra_packages: tuple[str, ...] = ()) -> str:
+def ensure_base_image(client: DockerClient, extra_packages: tuple[str, ...] = ()) -> str:
     """Return the tag of a base image with ``extra_packages``, building it if needed."""
     recipe = recipe_for(extra_packages)
     if image_exists(client, recipe.tag):
@@ -108,9 +107,10 @@ def ensure_base_image(client: Any, extra_packages: tuple[str, ...] = ()) -> str:
             "ENV LANG=C.UTF-8",
             'CMD ["/bin/bash"]',
         ]
-        result = client.api.import_image_from_file(
-            str(archive), repository=repository, tag=tag, changes=changes
-        )
+        with docker_errors(f"docker import of {recipe.tag} failed"):
+            result = client.api.import_image_from_file(
+                str(archive), repository=repository, tag=tag, changes=changes
+            )
         if not image_exists(client, recipe.tag):
             raise ToolCrashed(f"docker import did not create {recipe.tag}: {result}")
     return recipe.tag

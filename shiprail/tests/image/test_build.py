@@ -1,22 +1,23 @@
 """The service image, built with the real Docker Engine and run the hardened way.
 
-Building goes through ``shiprail build``: a debootstrap-made base when no registry answers, a
-host wheelhouse, no network inside the build. The container then runs read-only, as a
-non-root user, with every capability dropped, on a loopback port.
+Building goes through ``shiprail.image`` (``shiprail build image``): a debootstrap-made base
+when no registry answers, a host wheelhouse, no network inside the build. The container then
+runs read-only, as a non-root user, with every capability dropped, on a loopback port.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 
 import httpx
 import pytest
-from shiprail.build.base_image import BASE_REPOSITORY, recipe_for
-from shiprail.build.image import BuiltImage, build_image
-from shiprail.errors import ShiprailError
+
+from shiprail.image.base import BASE_REPOSITORY, recipe_for
+from shiprail.image.build import BuiltImage, build_image
+
+from conftest import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -25,20 +26,8 @@ TOKEN_HASH = hashlib.sha256(TOKEN.encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
-def client():
-    from shiprail.build.docker_client import docker_client
-
-    try:
-        return docker_client()
-    except ShiprailError as exc:
-        if os.environ.get("SHIPRAIL_REQUIRE_INTEGRATION") == "1":
-            pytest.fail(f"Docker Engine is required: {exc}")
-        pytest.skip(f"Docker Engine is not available: {exc}")
-
-
-@pytest.fixture(scope="module")
-def built(client) -> BuiltImage:
-    return build_image(client, offline=True)
+def built(docker_client) -> BuiltImage:
+    return build_image(docker_client, offline=True)
 
 
 def run_hardened(client, reference: str, environment: dict[str, str], command=None):
@@ -68,14 +57,14 @@ def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
             time.sleep(0.3)
 
 
-def test_base_image_comes_from_debian_packages(client, built):
+def test_base_image_comes_from_debian_packages(docker_client, built):
     assert built.base == recipe_for().tag
     assert built.base.startswith(BASE_REPOSITORY)
-    assert client.images.get(built.base).attrs["Os"] == "linux"
+    assert docker_client.images.get(built.base).attrs["Os"] == "linux"
 
 
-def test_image_metadata(client, built):
-    attrs = client.images.get(built.reference).attrs
+def test_image_metadata(docker_client, built):
+    attrs = docker_client.images.get(built.reference).attrs
     config = attrs["Config"]
     assert config["User"] == "10001:10001"
     assert config["Healthcheck"]["Test"][0] == "CMD"
@@ -86,9 +75,9 @@ def test_image_metadata(client, built):
     assert built.reference == f"workorders:{built.version}-{built.git_sha}"
 
 
-def test_container_serves_read_only_as_non_root(client, built):
+def test_container_serves_read_only_as_non_root(docker_client, built):
     container = run_hardened(
-        client,
+        docker_client,
         built.reference,
         {"WORKORDERS_ENV": "prod", "WORKORDERS_API_TOKEN_HASHES": TOKEN_HASH},
         ["serve", "--host", "0.0.0.0", "--port", "8000", "--migrate"],
@@ -121,19 +110,17 @@ def test_container_serves_read_only_as_non_root(client, built):
         assert write.exit_code != 0
         assert container.attrs["HostConfig"]["ReadonlyRootfs"] is True
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             container.reload()
-            if container.attrs["State"]["Health"]["Status"] == "healthy":
-                break
-            time.sleep(1)
-        assert container.attrs["State"]["Health"]["Status"] == "healthy"
+            return bool(container.attrs["State"]["Health"]["Status"] == "healthy")
+
+        wait_until(healthy, 60, what="the image's health check reports healthy", interval=1)
     finally:
         container.remove(force=True)
 
 
-def test_container_refuses_to_start_in_prod_without_secrets(client, built):
-    container = run_hardened(client, built.reference, {"WORKORDERS_ENV": "prod"})
+def test_container_refuses_to_start_in_prod_without_secrets(docker_client, built):
+    container = run_hardened(docker_client, built.reference, {"WORKORDERS_ENV": "prod"})
     try:
         result = container.wait(timeout=60)
         logs = container.logs().decode()

@@ -1,0 +1,87 @@
+"""What the release engine acts on, per environment: a target, an edge router, an analysis.
+
+The engine sees only these interfaces, handed in as a :class:`Platform`: tests pass fakes,
+and :func:`docker_platform` wires the real ones (Docker Engine, nginx or Traefik,
+Prometheus or the replicas' /metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shiprail.deploy.analysis.interface import Analysis
+from shiprail.deploy.routers.interface import Router
+from shiprail.deploy.settings import EnvironmentConfig
+from shiprail.deploy.targets.interface import Target
+
+if TYPE_CHECKING:
+    from shiprail._docker import DockerClient
+
+
+@dataclass
+class Platform:
+    """Factories for the things the engine acts on, per environment."""
+
+    target: Callable[[str, EnvironmentConfig], Target]
+    router: Callable[[str, EnvironmentConfig, Target], Router]
+    analysis: Callable[[], Analysis]
+
+
+def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) -> Platform:
+    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch read from
+    Prometheus when ``monitoring.prometheus_url`` is set, else from the replicas' /metrics."""
+    clients: dict[str, DockerClient] = {}
+
+    def client(name: str) -> DockerClient:
+        """One client per engine (``local`` or an ``ssh://`` URL), shared by target and edge."""
+        from shiprail.deploy.targets.docker import connect
+
+        if name not in clients:
+            clients[name] = connect(name)
+        return clients[name]
+
+    def target(_environment: str, cfg: EnvironmentConfig) -> Target:
+        from shiprail.deploy.targets.docker import DockerTarget
+
+        return DockerTarget(client(cfg.target))
+
+    def router(environment: str, cfg: EnvironmentConfig, _target: Target) -> Router:
+        from shiprail.deploy.tls import htpasswd_content, tls_material
+
+        if cfg.edge.router == "traefik":
+            from shiprail.deploy.routers.traefik import TraefikRouter
+
+            directory = Path(cfg.edge.traefik_dynamic_dir)
+            return TraefikRouter(
+                environment=environment,
+                edge=cfg.edge,
+                dynamic_dir=directory if directory.is_absolute() else root / directory,
+            )
+        from shiprail.deploy.routers.nginx import NginxRouter
+
+        auth = cfg.edge.basic_auth
+        if auth is not None and not Path(auth.htpasswd_file).is_absolute():
+            auth = auth.model_copy(update={"htpasswd_file": str(root / auth.htpasswd_file)})
+        return NginxRouter(
+            client(cfg.target),
+            environment=environment,
+            edge=cfg.edge,
+            network=cfg.network_name(environment),
+            tls=tls_material(cfg.edge.tls, state, environment, cfg.edge.hostname),
+            htpasswd=htpasswd_content(auth, environment) if auth else None,
+        )
+
+    def analysis() -> Analysis:
+        if prometheus_url:
+            from shiprail.deploy.analysis.prometheus import PrometheusAnalysis
+            from shiprail.observe.promapi import PrometheusAPI
+
+            return PrometheusAnalysis(PrometheusAPI(prometheus_url))
+        from shiprail.deploy.analysis.metrics import MetricsAnalysis
+
+        return MetricsAnalysis()
+
+    return Platform(target, router, analysis)
