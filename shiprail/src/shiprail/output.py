@@ -48,7 +48,20 @@ def emit_json(data: Any) -> None:
     emit(json.dumps(data, indent=2, default=str))
 
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def write(text: str, *, human: bool = False) -> None:
+    """Text written as it is (a rendered report): stdout, or stderr when ``human``."""
+    stream = sys.stderr if human else sys.stdout
+    stream.write(text)
+    stream.flush()
+
+
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    width: int = TABLE_WIDTH,
+) -> None:
     """A human table on stderr (Rich markup allowed in cells)."""
     from rich.console import Console
     from rich.table import Table
@@ -58,4 +71,4 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
         grid.add_column(column)
     for row in rows:
         grid.add_row(*row)
-    Console(file=sys.stderr, width=TABLE_WIDTH).print(grid)
+    Console(file=sys.stderr, width=width).print(grid)

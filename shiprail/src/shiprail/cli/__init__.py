@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
+from shiprail import output
 from shiprail.cli import deploy, doctor, image, k8s, observe, scan  # noqa: F401  (registration)
 from shiprail.cli._app import app
 
@@ -22,5 +21,5 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("shiprail: interrupted", err=True)
+        output.say("interrupted")
         sys.exit(130)

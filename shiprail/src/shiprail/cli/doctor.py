@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from shiprail.cli._app import app, report
+from shiprail import output
+from shiprail.cli._app import JsonOption, app, report
 
 if TYPE_CHECKING:
     from shiprail.tools import ToolStatus
@@ -15,9 +13,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def doctor(
-    as_json: Annotated[
-        bool, typer.Option("--json", envvar="SHIPRAIL_JSON", help="Machine-readable output.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List every external tool and service with the version found and pinned, and the path
     each run will use (exit 3 when a required one is missing)."""
@@ -51,16 +47,12 @@ def _print_json(statuses: list[ToolStatus]) -> None:
         for s in statuses
     ]
     ok = all(s.ok for s in statuses if s.tool.required)
-    typer.echo(json.dumps({"tools": rows, "ok": ok}, indent=2))
+    output.emit_json({"tools": rows, "ok": ok})
 
 
 def _print_table(statuses: list[ToolStatus]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="shiprail doctor")
-    for column in ("tool", "need", "pinned", "found", "path", "status / install with"):
-        table.add_column(column)
+    columns = ("tool", "need", "pinned", "found", "path", "status / install with")
+    rows = []
     for s in statuses:
         if s.ok:
             state = "[green]ok[/green]"
@@ -69,5 +61,5 @@ def _print_table(statuses: list[ToolStatus]) -> None:
         else:
             state = f"[yellow]version differs[/yellow]: {s.tool.install_command()}"
         need = "required" if s.tool.required else "optional"
-        table.add_row(s.tool.name, need, s.tool.version, s.found or "-", s.path or "-", state)
-    Console(stderr=True, width=200).print(table)
+        rows.append((s.tool.name, need, s.tool.version, s.found or "-", s.path or "-", state))
+    output.table("shiprail doctor", columns, rows, width=200)

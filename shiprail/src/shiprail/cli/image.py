@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated
 
 import typer
 
-from shiprail.cli._app import app, report
+from shiprail import output
+from shiprail.cli._app import JsonOption, app, report
 
 build_app = typer.Typer(help="Build the service image (hermetic: no network inside the build).")
 app.add_typer(build_app, name="build")
@@ -26,7 +26,7 @@ def build_base_image(
     from shiprail.image.base import ensure_base_image
 
     tag = report(lambda: ensure_base_image(docker_client(), tuple(package or ())))
-    typer.echo(tag)
+    output.emit(tag)
 
 
 @build_app.command("image")
@@ -46,7 +46,7 @@ def build_image_command(
         str | None,
         typer.Option(envvar="SHIPRAIL_FIND_LINKS", help="Wheel mirror directory (air-gapped)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Build the workorders image from a host-built wheelhouse; print its reference."""
     from shiprail._docker import docker_client
@@ -58,7 +58,10 @@ def build_image_command(
             repository=repository,
             offline=offline,
             find_links=find_links,
-            progress=lambda message: typer.echo(f"build: {message}", err=True),
+            progress=output.sayer("build"),
         )
     )
-    typer.echo(json.dumps(dataclasses.asdict(built)) if as_json else built.reference)
+    if as_json:
+        output.emit_json(dataclasses.asdict(built))
+    else:
+        output.emit(built.reference)

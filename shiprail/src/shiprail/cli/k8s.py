@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from shiprail.cli._app import app, report
+from shiprail.cli._app import JsonOption, app, report
+from shiprail.output import emit
 
 k8s_app = typer.Typer(
     help="Kubernetes: render the Helm chart per environment and check it offline.",
@@ -27,9 +28,7 @@ def k8s_check(
         list[str] | None,
         typer.Option("--env", envvar="SHIPRAIL_ENV", help="Only these environments (repeat)."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", envvar="SHIPRAIL_JSON", help="JSON report on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
     output: Annotated[
         Path | None, typer.Option(envvar="SHIPRAIL_OUTPUT", help="Also write the JSON report here.")
     ] = None,
@@ -65,7 +64,7 @@ def k8s_render(
     """Print the manifests of one environment, exactly as checked and deployed."""
     from shiprail.kubernetes import command
 
-    typer.echo(report(lambda: command.render_environment(command.load(config, None, None), env)))
+    emit(report(lambda: command.render_environment(command.load(config, None, None), env)))
 
 
 @k8s_app.command("gatekeeper")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shiprail.cli._app import app, report
+from shiprail import output
+from shiprail.cli._app import JsonOption, app, report
 
 slo_app = typer.Typer(help="Service level objectives as code: rules and reports.")
 app.add_typer(slo_app, name="slo")
@@ -38,7 +38,7 @@ def slo_generate(
 
     result = report(run)
     state = "is up to date" if check else ("written" if result.changed else "unchanged")
-    typer.echo(f"slo: {result.path} {state} ({', '.join(result.slos)})", err=True)
+    output.say(f"{result.path} {state} ({', '.join(result.slos)})", prefix="slo")
 
 
 @slo_app.command("report")
@@ -47,7 +47,7 @@ def slo_report(
         str | None, typer.Option(envvar="SHIPRAIL_PROMETHEUS_URL", help="Prometheus base URL.")
     ] = None,
     slo_dir: SloDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Print each SLO's compliance and remaining error budget, read from Prometheus."""
     from shiprail.observe.slo_report import SLOStatus, print_table, report_from_config
@@ -57,7 +57,7 @@ def slo_report(
 
     rows = report(run)
     if as_json:
-        typer.echo(json.dumps({"slos": [row.as_dict() for row in rows]}, indent=2))
+        output.emit_json({"slos": [row.as_dict() for row in rows]})
     else:
         print_table(rows)
 
@@ -79,22 +79,23 @@ def monitoring_images(
     force: Annotated[
         bool, typer.Option("--force", envvar="SHIPRAIL_FORCE", help="Rebuild even if current.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Build the Prometheus and Alertmanager images from Debian packages, with no network."""
     from shiprail._docker import docker_client
     from shiprail.observe.images import BuiltImage, build_monitoring_images
 
     def run() -> list[BuiltImage]:
-        say = lambda line: typer.echo(f"monitoring: {line}", err=True)  # noqa: E731
-        return build_monitoring_images(docker_client(), name, force=force, say=say)
+        return build_monitoring_images(
+            docker_client(), name, force=force, say=output.sayer("monitoring")
+        )
 
     built = report(run)
     if as_json:
-        typer.echo(json.dumps({"images": [b.as_dict() for b in built]}, indent=2))
+        output.emit_json({"images": [b.as_dict() for b in built]})
     else:
         for image in built:
-            typer.echo(f"{image.reference} ({image.local_reference}, {image.package_version})")
+            output.emit(f"{image.reference} ({image.local_reference}, {image.package_version})")
 
 
 @app.command("drill")
@@ -111,7 +112,7 @@ def drill_command(
             envvar="SHIPRAIL_COMPRESSION", min=1, help="Divide every rule duration by this."
         ),
     ] = 60,
-    as_json: Annotated[bool, typer.Option("--json", envvar="SHIPRAIL_JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Incident drill: real workorders, Prometheus and Alertmanager; faults in, alerts out."""
     import tempfile
@@ -125,11 +126,11 @@ def drill_command(
                 repo_root(),
                 Path(workdir) if workdir else Path(tmp),
                 compression=compression,
-                say=lambda line: typer.echo(f"drill: {line}", err=True),
+                say=output.sayer("drill"),
             )
 
     result = report(run)
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2))
+        output.emit_json(result.as_dict())
     else:
-        typer.echo("Incident drill timeline:\n" + result.timeline.render())
+        output.emit("Incident drill timeline:\n" + result.timeline.render())

@@ -7,10 +7,10 @@ undone the same way as Ctrl-C: previous release kept in front, release marked fa
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Callable
 from types import FrameType
 
+from shiprail import output
 from shiprail.config import load_config
 from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
@@ -27,17 +27,13 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
-def plain_say(message: str) -> None:
-    print(f"shiprail: {message}", file=sys.stderr, flush=True)
-
-
 def open_ledger(url: str | None = None) -> Ledger:
     ledger = Ledger(url or default_database_url())
     ledger.migrate()
     return ledger
 
 
-def open_engine(say: Callable[[str], None] = plain_say) -> Engine:
+def open_engine(say: Callable[[str], None] = output.say) -> Engine:
     from shiprail.paths import repo_root
 
     config = load_config()

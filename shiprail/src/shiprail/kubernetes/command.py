@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import typer
-
 from shiprail.errors import GateFailed
 from shiprail.kubernetes import gatekeeper, render
 from shiprail.kubernetes.check import CheckReport, run_check
 from shiprail.kubernetes.settings import KubernetesConfig
+from shiprail.output import emit, say
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def load(config_path: Path | None, crds: Path | None, fail_on: str | None) -> Co
 
 
 def _echo(text: str) -> None:
-    typer.echo(text, err=True)
+    say(text, prefix="")
 
 
 def _short(reason: str, width: int = 70) -> str:
@@ -81,7 +80,7 @@ def check(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(payload + "\n", encoding="utf-8")
     if as_json:
-        typer.echo(payload)
+        emit(payload)
     print_report(report)
     if report.blocking:
         raise GateFailed(
@@ -112,4 +111,4 @@ def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
         _echo("Gatekeeper bundle is up to date")
         return
     for text in gatekeeper.bundle(ctx.config, ctx.root).values():
-        typer.echo(text)
+        emit(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from shiprail import output
 from shiprail.observe.promapi import PrometheusAPI
 from shiprail.observe.slo import ALERT_NAME, SLO
 
@@ -104,15 +105,9 @@ def report_from_config(prometheus_url: str | None, slo_dir: str | None) -> list[
 
 def print_table(rows: list[SLOStatus]) -> None:
     """The human report, on stderr."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="SLO report")
-    for column in ("slo", "environment", "objective", "period", "compliance", "budget left"):
-        table.add_column(column)
-    table.add_column("state")
-    for row in rows:
-        table.add_row(
+    columns = ("slo", "environment", "objective", "period", "compliance", "budget left", "state")
+    cells = [
+        (
             row.slo,
             row.environment or "-",
             f"{row.objective:g}%",
@@ -121,4 +116,6 @@ def print_table(rows: list[SLOStatus]) -> None:
             "-" if row.budget_remaining is None else f"{row.budget_remaining:.1f}%",
             row.state,
         )
-    Console(stderr=True, width=140).print(table)
+        for row in rows
+    ]
+    output.table("SLO report", columns, cells, width=140)

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from shiprail import output
 from shiprail.errors import GateFailed, ToolError, UsageError
 from shiprail.scan import baseline as baseline_mod
 from shiprail.scan import files as files_mod
@@ -111,27 +112,22 @@ def execute(req: ScanRequest) -> ScanOutcome:
     outcome = run_scan(
         settings,
         baseline=req.baseline,
-        progress=(lambda msg: print(f"shiprail scan: {msg}", file=sys.stderr, flush=True))
-        if ci or get_settings().verbose
-        else None,
+        progress=output.sayer("shiprail scan") if ci or get_settings().verbose else None,
     )
     write_outputs(outcome, outputs)
-    sys.stderr.write(render("text", outcome))
+    output.write(render("text", outcome), human=True)
     for fmt, dest in outputs:
         if dest != "-":
-            print(f"shiprail scan: {fmt} report written to {dest}", file=sys.stderr)
+            output.say(f"{fmt} report written to {dest}", prefix="shiprail scan")
     for run in outcome.failed_scanners:
         hint = f"; install it: {run.install}" if run.install else ""
-        print(
-            f"shiprail: error: scanner '{run.name}' {run.status}: {run.reason}{hint}",
-            file=sys.stderr,
-        )
+        output.error(f"scanner '{run.name}' {run.status}: {run.reason}{hint}")
     if req.write_baseline:
         entries = baseline_entries(outcome)
         baseline_mod.write(req.write_baseline, entries)
-        print(
-            f"shiprail scan: baseline of {len(entries)} finding(s) written to {req.write_baseline}",
-            file=sys.stderr,
+        output.say(
+            f"baseline of {len(entries)} finding(s) written to {req.write_baseline}",
+            prefix="shiprail scan",
         )
     if outcome.failed_scanners:
         names = ", ".join(run.name for run in outcome.failed_scanners)
@@ -146,8 +142,7 @@ def write_outputs(outcome: ScanOutcome, outputs: list[tuple[str, str]]) -> None:
     for fmt, dest in outputs:
         body = render(fmt, outcome)
         if dest == "-":
-            sys.stdout.write(body)
-            sys.stdout.flush()
+            output.write(body)
         else:
             path = Path(dest)
             path.parent.mkdir(parents=True, exist_ok=True)
