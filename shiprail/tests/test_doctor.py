@@ -128,3 +128,13 @@ def test_doctor_failure_is_one_error_line_with_exit_3(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert "required tool(s) missing or wrong: nothere" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_doctor_runs_from_a_folder_outside_any_repository(tmp_path, monkeypatch):
+    """A user in another folder gets the lock (and tools) of the checkout shiprail runs from."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    result = runner.invoke(app, ["doctor", "--json"])
+    rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
+    assert "helm" in rows and "bandit" in rows
+    assert rows["bandit"]["path"] is None or "/.tools/" in rows["bandit"]["path"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shiprail import _subprocess
 from shiprail.errors import ConfigError, ShiprailError, ToolError
-from shiprail.paths import repo_root
+from shiprail.paths import TOOLS_LOCK, platform_home, repo_root
 
 KINDS = ("apt", "pypi", "go")
 NEEDS = ("required", "optional")
@@ -68,8 +68,14 @@ def version_matches(found: str, pinned: str) -> bool:
 
 
 def load_lock(path: Path | None = None) -> list[Tool]:
-    """Parse tools.lock; a malformed line is a ConfigError naming the line."""
-    path = path or repo_root() / "tools.lock"
+    """Parse tools.lock; a malformed line is a ConfigError naming the line.
+
+    The default is the lock of the repository around the working directory, else the lock of
+    the shiprail checkout that installed the tools (so ``doctor`` works from any folder)."""
+    if path is None:
+        path = repo_root() / TOOLS_LOCK
+        if not path.is_file():
+            path = platform_home() / TOOLS_LOCK
     if not path.is_file():
         raise ConfigError("tools.lock not found", path=str(path), hint="run from the repository")
     tools = []
