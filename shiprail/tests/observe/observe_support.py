@@ -1,14 +1,11 @@
-"""What the monitoring tests share: the repository root, ``monitoring/``, and the one
-skip-or-fail rule for real tools (from ``tests/conftest.py``, re-exported for the modules
-that import it from here)."""
+"""What the monitoring tests share: the repository root and its ``monitoring/`` folder.
+
+The skip-or-fail rule for real tools lives in ``tests/conftest.py`` for every test module.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from conftest import require_tools, unavailable
-
-__all__ = ["MONITORING", "ROOT", "require_tools", "unavailable"]
 
 ROOT = Path(__file__).resolve().parents[3]
 MONITORING = ROOT / "monitoring"

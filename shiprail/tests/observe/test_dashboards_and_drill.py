@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from observe_support import MONITORING, ROOT, require_tools
+from observe_support import MONITORING, ROOT
 
 from shiprail.observe.dashboards import check_dashboards, dashboard_queries, substitute
 from shiprail.observe.drill import run_drill
 from shiprail.observe.drill.compression import compress_expr, compress_rules
 from shiprail.observe.drill.configs import alertmanager_config, write_targets
 from shiprail.observe.drill.receiver import parse_notification
+
+from conftest import require_tools
 
 DASHBOARDS = MONITORING / "grafana" / "dashboards"
 

@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from observe_support import MONITORING, ROOT, require_tools
+from observe_support import MONITORING, ROOT
 
 from shiprail.errors import UsageError
 from shiprail.observe.images import SPECS, assemble_context, spec_named, tag_safe
 
-from conftest import unavailable
+from conftest import require_tools, unavailable
 
 COMPOSE = ROOT / "compose"
 READY_TIMEOUT_SECONDS = 90.0

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from observe_support import MONITORING, ROOT, require_tools
+from observe_support import MONITORING, ROOT
 
 from shiprail.observe import checks
+
+from conftest import require_tools, unavailable
 
 pytestmark = pytest.mark.prometheus
 
@@ -164,14 +166,14 @@ def test_notification_templates_render_with_amtool() -> None:
 def test_files_match_the_published_schemas(path: Path, kind: str) -> None:
     directory = checks.schemas_dir(ROOT)
     if not (directory / checks.SCHEMAS[kind]).is_file():
-        require_tools(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
+        unavailable(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
     assert checks.schema_problems(path, kind, directory) == []
 
 
 def test_schema_check_reports_a_bad_alertmanager_key(tmp_path: Path) -> None:
     directory = checks.schemas_dir(ROOT)
     if not (directory / "prometheus-alertmanager.json").is_file():
-        require_tools(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
+        unavailable(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
     bad = tmp_path / "am.yml"
     bad.write_text("route:\n  receiver: x\n  group_wait: 5\nreceivers:\n- name: x\n")
     problems = checks.schema_problems(bad, "alertmanager", directory)

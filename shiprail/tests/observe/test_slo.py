@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from observe_support import MONITORING, require_tools
+from observe_support import MONITORING
 from typer.testing import CliRunner
 
 from shiprail.cli import app
 from shiprail.errors import ConfigError, Refused
 from shiprail.observe import checks
 from shiprail.observe.slo import generate, load_slos, render
+
+from conftest import require_tools
 
 SPEC = """\
 version: 1
