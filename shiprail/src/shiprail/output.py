@@ -12,6 +12,7 @@ Streams are looked up at call time (not bound at import) so test runners that sw
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -40,7 +41,7 @@ def error(message: str) -> None:
 
 def emit(text: str) -> None:
     """Machine output on stdout (a reference, a manifest, a report)."""
-    print(text, file=sys.stdout, flush=True)
+    write(text + "\n")
 
 
 def emit_json(data: Any) -> None:
@@ -51,8 +52,18 @@ def emit_json(data: Any) -> None:
 def write(text: str, *, human: bool = False) -> None:
     """Text written as it is (a rendered report): stdout, or stderr when ``human``."""
     stream = sys.stderr if human else sys.stdout
-    stream.write(text)
-    stream.flush()
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """The reader of a pipe stopped early (``shiprail status --json | head``): that is its
+    choice, not an error. Point stdout at /dev/null so nothing else fails on it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def table(

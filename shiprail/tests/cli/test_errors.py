@@ -94,3 +94,24 @@ def test_library_error_hides_url_passwords() -> None:
 def test_exits_pass_through_untouched() -> None:
     exit_code, _ = _run(typer.Exit(5))
     assert exit_code == 5
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """``shiprail status --json | head -1`` must not end in an internal error."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from shiprail import output; "
+        "[output.emit_json({'row': n, 'pad': 'x' * 4000}) for n in range(2000)]; "
+        "output.say('done')"
+    )
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    writer = subprocess.run(
+        [sys.executable, "-c", code], stdout=reader.stdin, stderr=subprocess.PIPE, text=True
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait()
+    assert writer.returncode == 0, writer.stderr
+    assert "done" in writer.stderr and "Error" not in writer.stderr
