@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -20,7 +21,11 @@ from shiprail.deploy.routers.nginx import (
     render_nginx_conf,
     render_nginx_split_conf,
 )
-from shiprail.deploy.routers.traefik import TraefikRouter, render_traefik_dynamic
+from shiprail.deploy.routers.traefik import (
+    TraefikRouter,
+    render_traefik_dynamic,
+    render_traefik_split,
+)
 from shiprail.deploy.settings import BasicAuth, EdgeConfig
 from shiprail.deploy.tls import htpasswd_content, issue_leaf
 from shiprail.errors import ConfigError, DeployFailed
@@ -314,3 +319,84 @@ def test_split_config_passes_nginx_t(
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def _traefik_router(tmp_path: Path) -> TraefikRouter:
+    return TraefikRouter(
+        environment="dev",
+        edge=EdgeConfig(router="traefik", hostname="dev.localhost", port=443,
+                        basic_auth=BasicAuth(htpasswd_file="x")),
+        dynamic_dir=tmp_path,
+    )  # fmt: skip
+
+
+def _weighted(document: dict[str, Any]) -> dict[str, Any]:
+    return dict(document["http"]["services"]["workorders-dev"]["weighted"])
+
+
+def test_traefik_split_is_a_weighted_service_matching_the_schema(tmp_path: Path) -> None:
+    schema = json.loads(schema_path("traefik-v3-file-provider.json").read_text())
+    router = _traefik_router(tmp_path)
+    router.split(TrafficSplit(STABLE, CANARY, 20, Sticky(cookie="shiprail_canary")))
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    assert _weighted(document) == {
+        "services": [
+            {"name": "workorders-dev-blue", "weight": 80},
+            {"name": "workorders-dev-green", "weight": 20},
+        ],
+        "sticky": {
+            "cookie": {
+                "name": "shiprail_canary", "secure": True, "httpOnly": True, "sameSite": "lax"
+            }
+        },
+    }  # fmt: skip
+    services = document["http"]["services"]
+    assert services["workorders-dev-blue"]["loadBalancer"]["servers"] == [
+        {"url": "http://172.18.0.5:8000"},
+        {"url": "http://172.18.0.6:8000"},
+    ]
+    assert services["workorders-dev-green"]["loadBalancer"]["servers"] == [
+        {"url": "http://172.18.0.7:8000"}
+    ]
+    # the routers (TLS options, headers, basic auth, /metrics closed) are those of a switch
+    switched = render_traefik_dynamic(STABLE, basic_auth=True)
+    assert document["http"]["routers"] == switched["http"]["routers"]
+    assert not list(tmp_path.glob(".*.tmp")), "written atomically, no temp file left"
+    # promoting the canary with a switch keeps the stable colour defined to drain
+    router.switch(CANARY)
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    assert _weighted(document) == {
+        "services": [
+            {"name": "workorders-dev-blue", "weight": 0},
+            {"name": "workorders-dev-green", "weight": 1},
+        ]
+    }
+
+
+@pytest.mark.parametrize(("weight", "side"), [(0, "blue"), (100, "green")])
+def test_traefik_split_at_0_and_100_lists_one_side_only(weight: int, side: str) -> None:
+    # Traefik follows its sticky cookie whatever the weight: a side at 0 must be left out.
+    schema = json.loads(schema_path("traefik-v3-file-provider.json").read_text())
+    document = render_traefik_split(TrafficSplit(STABLE, CANARY, weight, Sticky(cookie="c")))
+    jsonschema.validate(document, schema)
+    assert _weighted(document)["services"] == [{"name": f"workorders-dev-{side}", "weight": 100}]
+    assert "sticky" in _weighted(document)
+    not_sticky = render_traefik_split(TrafficSplit(STABLE, CANARY, weight))
+    assert "sticky" not in _weighted(not_sticky)
+
+
+def test_traefik_split_refuses_a_header_sticky_and_writes_nothing(tmp_path: Path) -> None:
+    router = _traefik_router(tmp_path)
+    for sticky in (Sticky(header="X-User"), Sticky(header="X-User", cookie="c")):
+        with pytest.raises(ConfigError, match="sticky by cookie only") as info:
+            router.split(TrafficSplit(STABLE, CANARY, 10, sticky))
+        assert info.value.exit_code == 2
+    assert not router.path.exists()
+
+
+def test_traefik_split_needs_two_colours() -> None:
+    same = Route("dev", "dev.localhost", "r3", "blue", ("172.18.0.9:8000",))
+    with pytest.raises(DeployFailed, match="two colours"):
+        render_traefik_split(TrafficSplit(STABLE, same, 10))
