@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 EDGE_USER = "33:33"
 #: Seconds to wait for a freshly started proxy to accept connections.
 START_TIMEOUT_SECONDS = 20
+#: Seconds nginx may take to replace its workers after a reload.
+RELOAD_TIMEOUT_SECONDS = 10
+#: Prints the pid of each worker that accepts connections (process title set by nginx).
+_LIST_WORKERS = (
+    'for d in /proc/[0-9]*; do case "$(tr -d "\\0" 2>/dev/null < "$d/cmdline")" in '
+    '"nginx: worker process") echo "${d#/proc/}";; esac; done'
+)
 #: Rendering lives in ``nginx_conf``; these names are part of this module's interface too.
 __all__ = [
     "CONF_DIR",
@@ -163,11 +170,40 @@ class NginxRouter(Router):
         if code != 0:
             raise DeployFailed(f"nginx rejected the generated configuration: {output[-400:]}")
         self._put(image, {"nginx.conf": conf})
+        old_workers = self._workers(container)
         code, output = self._exec(
             container, "nginx", "-s", "reload", "-e", "stderr", "-c", f"{CONF_DIR}/nginx.conf"
         )
         if code != 0:
             raise DeployFailed(f"nginx reload failed: {output[-400:]}")
+        self._await_workers(container, old_workers)
+
+    def _workers(self, container: Container) -> set[str]:
+        """Process ids of the workers accepting connections (not those shutting down)."""
+        code, output = self._exec(container, "sh", "-c", _LIST_WORKERS)
+        if code != 0:
+            raise DeployFailed(f"could not list the workers of {self.name}: {output[-400:]}")
+        return set(output.split())
+
+    def _await_workers(self, container: Container, old: set[str]) -> None:
+        """Return once only new workers accept connections.
+
+        ``nginx -s reload`` only signals the master; until the old workers are told to shut
+        down they still accept connections with the old configuration, and may close a
+        connection they accepted but had not read yet. Waiting here makes the interface's
+        promise hold: once ``switch``/``split`` returns, new requests meet the new routing.
+        If no new worker appears, the master refused the configuration and kept the old one.
+        """
+        deadline = time.monotonic() + RELOAD_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            current = self._workers(container)
+            if current and not current & old:
+                return
+            time.sleep(0.05)
+        logs = container.logs(tail=5).decode(errors="replace").strip()
+        raise DeployFailed(
+            f"nginx kept its previous configuration after {RELOAD_TIMEOUT_SECONDS}s: {logs[-400:]}"
+        )
 
     def _start(self, image: str) -> None:
         container = self.client.containers.run(
