@@ -124,8 +124,9 @@ def render_traefik_split(split: TrafficSplit, *, basic_auth: bool = False) -> di
 
     The two releases are services named by colour, as a switch names them, so promoting
     the canary with :meth:`TraefikRouter.switch` keeps the stable one defined to drain. A
-    side at weight 0 is left out of the weighted list instead of weighted 0: Traefik honours
-    its sticky cookie whatever the weight, so only leaving it out moves every client away.
+    side at weight 0 is left out of the weighted list: Traefik ignores a child of weight 0
+    (so a sticky cookie naming it no longer matches and every client moves), and the file
+    then says what Traefik does.
     """
     stable, canary = split.stable, split.canary
     env = stable.environment
