@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import httpx
 
 from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
-from shiprail.deploy.routers.interface import Route, Router
+from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed, UsageError
 
@@ -93,9 +93,13 @@ class FakeTarget(Target):
 @dataclass
 class FakeRouter(Router):
     routes: list[Route] = field(default_factory=list)
+    splits: list[TrafficSplit] = field(default_factory=list)
 
     def switch(self, route: Route) -> None:
         self.routes.append(route)
+
+    def split(self, split: TrafficSplit) -> None:
+        self.splits.append(split)
 
     def url(self) -> str:
         return "https://dev.localhost:8443/"

@@ -73,6 +73,40 @@ locks = sa.Table(
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: Incidents opened and resolved by hand (``shiprail incident``): DORA's change failures and
+#: time to restore count them beside rollbacks and aborted canaries.
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("environment", sa.String(64), nullable=False, index=True),
+    sa.Column("release_id", sa.String(64), nullable=True),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("opened_by", sa.String(128), nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_by", sa.String(128), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+)
+#: Where a progressive rollout stands (one row per attempt): its step and weight for
+#: ``status``, and the requests a person made of it from another process (abort, promote
+#: without analysis), which the running rollout reads at every interval.
+rollouts = sa.Table(
+    "rollouts",
+    metadata,
+    sa.Column("attempt_id", sa.Integer, primary_key=True),
+    sa.Column("environment", sa.String(64), nullable=False, index=True),
+    sa.Column("release_id", sa.String(64), nullable=False),
+    sa.Column("strategy", sa.String(32), nullable=False),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("requested", sa.String(32), nullable=True),
+    sa.Column("requested_by", sa.String(128), nullable=True),
+    sa.Column("request_reason", sa.Text, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -104,6 +104,88 @@ class EdgeConfig(StrictModel):
     )
 
 
+class MetricCheck(StrictModel):
+    """One canary analysis check: a PromQL template and the bound its value must respect.
+
+    The template may use ``{environment}``, ``{release}`` (the canary's release label) and
+    ``{interval}`` (the analysis interval as a PromQL duration, e.g. ``30s``)."""
+
+    name: str
+    query: str
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> MetricCheck:
+        if self.min is None and self.max is None:
+            raise ValueError(f"metric check '{self.name}' needs min or max")
+        return self
+
+
+def _flagger_checks() -> list[MetricCheck]:
+    """Flagger's built-in checks: request success rate >= 99 %, p99 latency <= 500 ms."""
+    return [
+        MetricCheck(
+            name="request-success-rate",
+            query=(
+                'sum(rate(http_requests_total{{environment="{environment}",'
+                'release="{release}",status!~"5.."}}[{interval}])) / '
+                'sum(rate(http_requests_total{{environment="{environment}",'
+                'release="{release}"}}[{interval}])) * 100'
+            ),
+            min=99.0,
+        ),
+        MetricCheck(
+            name="request-duration",
+            query=(
+                "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket"
+                '{{environment="{environment}",release="{release}"}}[{interval}]))) * 1000'
+            ),
+            max=500.0,
+        ),
+    ]
+
+
+class StickyConfig(StrictModel):
+    """Keep a client on one side of a canary split, by a request header or else a cookie."""
+
+    header: str | None = None
+    cookie: str | None = None
+
+
+class SyntheticLoad(StrictModel):
+    """Requests shiprail sends through the edge during a canary, for quiet services."""
+
+    rate_per_second: float = Field(default=5.0, gt=0, le=200)
+    paths: list[str] = Field(default_factory=lambda: ["/health"])
+
+
+class CanaryConfig(StrictModel):
+    """``strategy: canary``: traffic steps, analysis cadence and checks (Flagger's defaults)."""
+
+    steps: list[Annotated[int, Field(ge=1, le=100)]] = Field(
+        default_factory=lambda: [10, 25, 50, 100]
+    )
+    interval_seconds: float = Field(default=30.0, gt=0)
+    threshold: int = Field(default=2, ge=1, description="failed checks before abort")
+    min_requests: int = Field(
+        default=20, ge=0, description="fewer canary requests in an interval: pause, no verdict"
+    )
+    max_paused_intervals: int = Field(
+        default=10, ge=1, description="intervals a step may pause for lack of traffic"
+    )
+    checks: list[MetricCheck] = Field(default_factory=_flagger_checks)
+    sticky: StickyConfig | None = None
+    synthetic_load: SyntheticLoad | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if not value or value != sorted(set(value)) or value[-1] != 100:
+            raise ValueError("steps must increase strictly and end at 100")
+        return value
+
+
 class EnvironmentConfig(StrictModel):
     target: str = Field(default="local", description="'local' or ssh://user@host")
     replicas: int = Field(default=2, ge=1, le=20)
@@ -116,7 +198,8 @@ class EnvironmentConfig(StrictModel):
     smoke: list[SmokeCheck] = Field(
         default_factory=lambda: [SmokeCheck(path="/health"), SmokeCheck(path="/ready")]
     )
-    strategy: Literal["blue-green"] = "blue-green"
+    strategy: Literal["blue-green", "canary"] = "blue-green"
+    canary: CanaryConfig = CanaryConfig()
     requires_approval: bool = False
     drain_seconds: float = Field(default=3.0, ge=0)
     keep_releases: int = Field(default=3, ge=1, description="releases kept for instant rollback")

@@ -40,6 +40,8 @@ class AttemptState(StrEnum):
     interrupted = "interrupted"
     #: a promotion refused until someone approves the release
     awaiting_approval = "awaiting-approval"
+    #: a canary stopped by its analysis or by ``shiprail abort`` (a change failure for DORA)
+    aborted = "aborted"
 
 
 class Action(StrEnum):

@@ -16,70 +16,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from shiprail.deploy.analysis.interface import Analysis, Limits, WatchTarget
-from shiprail.deploy.routers.interface import Route, Router
-from shiprail.deploy.settings import EnvironmentConfig, SmokeCheck
+from shiprail.deploy.routers.interface import Router
+from shiprail.deploy.settings import EnvironmentConfig
+from shiprail.deploy.strategies.common import STOP_GRACE_SECONDS, route_for, run_smoke
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed, WatchFailed
-
-COLOURS = ("blue", "green")
-#: Grace given to a stopping replica to finish its requests.
-STOP_GRACE_SECONDS = 10.0
-
-
-def other_colour(colour: str | None) -> str:
-    return "green" if colour == "blue" else "blue"
-
-
-def run_smoke(
-    instances: list[Instance], checks: list[SmokeCheck], client: httpx.Client | None = None
-) -> None:
-    """Send every smoke check to every replica directly; raise DeployFailed on the first miss."""
-    own = client is None
-    http = client or httpx.Client(timeout=10.0)
-    try:
-        for instance in instances:
-            for check in checks:
-                url = instance.url.rstrip("/") + check.path
-                started = time.perf_counter()
-                try:
-                    response = http.request(check.method, url)
-                except httpx.HTTPError as exc:
-                    raise DeployFailed(
-                        f"smoke check {check.method} {check.path} on {instance.name}: "
-                        f"{type(exc).__name__}"
-                    ) from exc
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                if response.status_code != check.status:
-                    raise DeployFailed(
-                        f"smoke check {check.method} {check.path} on {instance.name}: status "
-                        f"{response.status_code}, expected {check.status}"
-                    )
-                if check.contains is not None and check.contains not in response.text:
-                    raise DeployFailed(
-                        f"smoke check {check.method} {check.path} on {instance.name}: body "
-                        f"does not contain {check.contains!r}"
-                    )
-                if elapsed_ms > check.max_latency_ms:
-                    raise DeployFailed(
-                        f"smoke check {check.method} {check.path} on {instance.name}: "
-                        f"{elapsed_ms:.0f} ms, budget {check.max_latency_ms} ms"
-                    )
-    finally:
-        if own:
-            http.close()
-
-
-def route_for(environment: str, hostname: str, instances: list[Instance], port: int) -> Route:
-    first = instances[0]
-    return Route(
-        environment=environment,
-        hostname=hostname,
-        release_id=first.release_id,
-        colour=first.colour,
-        upstreams=tuple(i.upstream for i in instances),
-        names=tuple(i.name for i in instances),
-        port=port,
-    )
 
 
 @dataclass
