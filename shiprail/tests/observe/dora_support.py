@@ -23,14 +23,14 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 class Clock:
     """The time the ledger stamps: set by the history being written, never the wall clock."""
 
-    def __init__(self) -> None:
-        self.now = T0
+    def __init__(self, start: datetime = T0) -> None:
+        self.start = self.now = start
 
     def __call__(self) -> datetime:
         return self.now
 
     def at(self, minutes: float) -> None:
-        self.now = T0 + timedelta(minutes=minutes)
+        self.now = self.start + timedelta(minutes=minutes)
 
 
 class Commits:
@@ -50,10 +50,10 @@ class HistoryWriter:
     """Deploys, rollbacks, failed watches, aborted canaries and incidents of one environment
     (a unique name, so histories on a shared PostgreSQL never mix)."""
 
-    def __init__(self, ledger: Ledger, clock: Clock) -> None:
+    def __init__(self, ledger: Ledger, clock: Clock, env: str | None = None) -> None:
         self.ledger = ledger
         self.clock = clock
-        self.env = f"dora-{uuid.uuid4().hex[:10]}"
+        self.env = env or f"dora-{uuid.uuid4().hex[:10]}"
         self.live: str | None = None
         self.incidents = Incidents(ledger, clock=clock)
 
