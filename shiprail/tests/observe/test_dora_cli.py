@@ -175,3 +175,23 @@ def test_metrics_serve_exports_the_figures_at_each_scrape(repo) -> None:  # type
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_dashboard_and_the_alert_use_only_exported_gauges(repo) -> None:  # type: ignore[no-untyped-def]
+    """A typo in a gauge name would show "No data" or silence the alert; the names in the
+    dashboard and the rules must be the names ``metrics write`` exports."""
+    import re
+
+    from shiprail.observe.dashboards import check_dashboards, dashboard_queries
+
+    run("metrics", "write", "--textfile", "dora.prom")
+    exported = set(_families((repo[0] / "dora.prom").read_text()))
+    dashboards = ROOT / "monitoring" / "grafana" / "dashboards"
+    assert check_dashboards(dashboards) == []
+    queries = " ".join(e for where, e in dashboard_queries(dashboards) if where.startswith("dora"))
+    alerts = (ROOT / "monitoring" / "prometheus" / "alerts.yaml").read_text()
+    used = set(re.findall(r"shiprail_dora_\w+", queries + alerts))
+    assert used <= exported, used - exported
+    for key in ("deployment_frequency_per_day", "lead_time_seconds", "change_failure_rate",
+                "time_to_restore_seconds", "level"):  # fmt: skip
+        assert f"shiprail_dora_{key}" in queries
