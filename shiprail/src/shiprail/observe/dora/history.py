@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -44,11 +44,10 @@ class FailureKind(StrEnum):
     incident = "incident"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deployment:
     release_id: str
     git_sha: str
-    started_at: datetime
     #: when the release went live; None for one that served and failed (watch, canary)
     live_at: datetime | None
 
@@ -68,12 +67,14 @@ class History:
     failures: list[Failure]
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
+    """One attempt as the query returns it (times as the database gives them: SQLite's are
+    naive UTC, made aware only where a figure keeps them)."""
+
     action: str
     status: str
     release_id: str
-    git_sha: str
+    git_sha: str | None
     started_at: datetime
     finished_at: datetime
 
@@ -100,11 +101,11 @@ class _Walk:
     def _deploying(self, row: _Row) -> None:
         if row.status == AttemptState.succeeded:
             self.deployments.append(
-                Deployment(row.release_id, row.git_sha, row.started_at, row.finished_at)
+                Deployment(row.release_id, row.git_sha or "", aware(row.finished_at))
             )
             self._went_live(row, by_deploy=True)
         elif row.status == AttemptState.aborted:
-            self.deployments.append(Deployment(row.release_id, row.git_sha, row.started_at, None))
+            self.deployments.append(Deployment(row.release_id, row.git_sha or "", None))
             self.fail(FailureKind.aborted_canary, row.release_id, row.started_at, row.finished_at)
 
     def _rollback(self, row: _Row) -> None:
@@ -116,9 +117,7 @@ class _Walk:
             and before.status == AttemptState.failed
             and row.release_id == self.live
         ):
-            self.deployments.append(
-                Deployment(before.release_id, before.git_sha, before.started_at, None)
-            )
+            self.deployments.append(Deployment(before.release_id, before.git_sha or "", None))
             self.fail(
                 FailureKind.automatic_rollback, before.release_id, before.finished_at, restored
             )
@@ -130,7 +129,7 @@ class _Walk:
     def _went_live(self, row: _Row, *, by_deploy: bool) -> None:
         """A release serves again: every failure still waiting is restored now."""
         for failure in self.unrestored:
-            failure.restored_at = row.finished_at
+            failure.restored_at = aware(row.finished_at)
         self.unrestored.clear()
         self.live, self.live_by_deploy = row.release_id, by_deploy
 
@@ -143,14 +142,14 @@ class _Walk:
         *,
         waits_for_release: bool = True,
     ) -> None:
-        failure = Failure(kind, release_id, started_at, restored_at)
+        failure = Failure(kind, release_id, aware(started_at), aware(restored_at))  # type: ignore[arg-type]
         if restored_at is None and waits_for_release:
             self.unrestored.append(failure)
         if release_id is None:
             self.loose.append(failure)
             return
         known = self.failed.get(release_id)
-        if known is None or started_at < known.started_at:
+        if known is None or failure.started_at < known.started_at:
             self.failed[release_id] = failure
 
     def history(self) -> History:
@@ -177,11 +176,7 @@ def _attempt_rows(ledger: Ledger, environment: str, since: datetime) -> list[_Ro
         .order_by(attempts.c.id)
     )
     with ledger._tx() as tx:
-        result = tx.execute(query).all()
-    return [
-        _Row(action, status, release_id, sha or "", aware(start), aware(end))  # type: ignore[arg-type]
-        for action, status, release_id, sha, start, end in result
-    ]
+        return [_Row._make(row) for row in tx.execute(query)]
 
 
 def _live_before(ledger: Ledger, environment: str, since: datetime) -> tuple[str | None, bool]:
@@ -220,8 +215,8 @@ def read_history(ledger: Ledger, environment: str, since: datetime) -> History:
         walk.fail(
             FailureKind.incident,
             incident.release_id,
-            aware(incident.opened_at),  # type: ignore[arg-type]
-            aware(incident.resolved_at),
+            incident.opened_at,
+            incident.resolved_at,
             waits_for_release=False,
         )
     return walk.history()
