@@ -225,3 +225,22 @@ def test_p90_is_the_nearest_rank() -> None:
     assert p90([5.0]) == 5.0
     assert p90([float(v) for v in range(1, 21)]) == 18.0
     assert p90([]) is None
+
+
+def test_incident_resolution_names_one_incident(writer: HistoryWriter) -> None:
+    from shiprail.errors import UsageError
+
+    writer.deploy(at=0, sha="aaaaaaa")
+    book = writer.incidents
+    first = book.open(writer.env, "exports fail", "carol")
+    book.open(writer.env, "search is slow", "dave", release_id=first.release_id)
+    with pytest.raises(UsageError, match="2 open incidents"):
+        book.resolve(writer.env, "carol")
+    done = book.resolve(writer.env, "carol", first.id)
+    assert done.resolved_by == "carol" and not done.open
+    with pytest.raises(UsageError, match="already resolved"):
+        book.resolve(writer.env, "carol", first.id)
+    with pytest.raises(UsageError, match="needs a summary"):
+        book.open(writer.env, "  ", "carol")
+    assert [i.summary for i in book.list(writer.env)] == ["search is slow", "exports fail"]
+    assert "open" in book.list(writer.env)[0].line()
