@@ -103,8 +103,9 @@ image: $(VENV)/.installed ## build the workorders image (base from debootstrap w
 	scripts/services.sh start
 	$(BIN)/shiprail build image
 
-bench: $(VENV)/.installed services ## load-test list/create on SQLite and PostgreSQL (wrk)
+bench: $(VENV)/.installed services ## load-test list/create on SQLite and PostgreSQL (wrk); DORA over 100k ledger rows
 	set -a; source .cache/services.env; set +a; $(PY) bench/run.py
+	$(PY) bench/dora.py
 
 bench-deploy: $(VENV)/.installed services ## blue/green deploy and rollback times, failed requests under load
 	$(PY) bench/deploy.py

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
 from shiprail.kubernetes.settings import KubernetesConfig
-from shiprail.observe.settings import MonitoringConfig
+from shiprail.observe.settings import DoraTargets, MonitoringConfig
 from shiprail.scan.settings import ScanConfig
 from shiprail.strict import StrictModel
 
@@ -36,6 +36,7 @@ class ShiprailConfig(StrictModel):
     # Subsystem sections are added below, one line each (scan, environments, monitoring, ...).
     environments: Environments = Field(default_factory=default_environments)
     monitoring: MonitoringConfig = MonitoringConfig()
+    dora: DoraTargets = DoraTargets()
     scan: ScanConfig = ScanConfig()
     kubernetes: KubernetesConfig = KubernetesConfig()
 

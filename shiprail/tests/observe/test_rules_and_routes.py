@@ -43,7 +43,7 @@ def test_promtool_accepts_the_rules() -> None:
     require_tools("promtool")
     result = checks.promtool_check_rules(RULE_FILES)
     assert result.ok, result.output
-    assert "SUCCESS: 9 rules found" in result.output
+    assert "SUCCESS: 10 rules found" in result.output
 
 
 def test_promtool_unit_tests_pass_for_every_alert_group() -> None:

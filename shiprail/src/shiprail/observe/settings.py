@@ -25,3 +25,25 @@ class MonitoringConfig(StrictModel):
         default=".shiprail/monitoring/targets",
         description="file_sd targets files, one per environment, rewritten at every switch",
     )
+
+
+class DoraTargets(StrictModel):
+    """The ``dora:`` section: the team's own targets, shown beside DORA's performance levels.
+
+    Defaults are the targets this repository sets itself (docs/dora.md): a deploy to prod at
+    least daily, changes live within a day, at most 15 % of deployments failing, service
+    restored within an hour.
+    """
+
+    deploys_per_day: float = Field(
+        default=1.0, ge=0, description="deployment frequency to reach, at least (per day)"
+    )
+    lead_time_hours: float = Field(
+        default=24.0, gt=0, description="median lead time for changes, at most (hours)"
+    )
+    change_failure_rate_percent: float = Field(
+        default=15.0, ge=0, le=100, description="change failure rate, at most (percent)"
+    )
+    time_to_restore_hours: float = Field(
+        default=1.0, gt=0, description="median time to restore service, at most (hours)"
+    )
