@@ -8,14 +8,24 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
-from shiprail.deploy.routers.interface import Route
-from shiprail.deploy.routers.nginx import SECURITY_HEADERS, render_nginx_conf
-from shiprail.deploy.routers.traefik import TraefikRouter, render_traefik_dynamic
+from shiprail.deploy.routers.interface import Route, Sticky, TrafficSplit
+from shiprail.deploy.routers.nginx import (
+    CONF_DIR,
+    SECURITY_HEADERS,
+    render_nginx_conf,
+    render_nginx_split_conf,
+)
+from shiprail.deploy.routers.traefik import (
+    TraefikRouter,
+    render_traefik_dynamic,
+    render_traefik_split,
+)
 from shiprail.deploy.settings import BasicAuth, EdgeConfig
 from shiprail.deploy.tls import htpasswd_content, issue_leaf
 from shiprail.errors import ConfigError, DeployFailed
@@ -162,3 +172,231 @@ def test_htpasswd_generated_only_when_allowed(tmp_path: Path) -> None:
     assert password.encode() not in content
     assert oct((tmp_path / "h.password").stat().st_mode & 0o777) == "0o600"
     os.chmod(tmp_path / "h", 0o600)
+
+
+# --- weighted split (canary) ---------------------------------------------------------------
+
+STABLE = Route("dev", "dev.localhost", "r1-stable", "blue", ("172.18.0.5:8000", "172.18.0.6:8000"))
+CANARY = Route("dev", "dev.localhost", "r2-canary", "green", ("172.18.0.7:8000",))
+
+
+def _split(
+    weight: int, sticky: Sticky | None = None, *, conf_dir: str = CONF_DIR, basic_auth: bool = False
+) -> str:
+    split = TrafficSplit(STABLE, CANARY, weight, sticky)
+    return render_nginx_split_conf(split, conf_dir=conf_dir, basic_auth=basic_auth)
+
+
+def _block(conf: str, opening: str) -> list[str]:
+    """The lines inside the block that starts with ``opening`` (one level, no nesting)."""
+    body = conf.split(opening + " {\n", 1)[1].split("\n    }", 1)[0]
+    return [line.strip() for line in body.splitlines()]
+
+
+def test_split_sends_the_weight_to_the_canary_pool() -> None:
+    conf = _split(20)
+    assert _block(conf, "    split_clients $request_id $shiprail_pool") == [
+        "20% shiprail_dev_canary;",
+        "* shiprail_dev_stable;",
+    ]
+    assert _block(conf, "    upstream shiprail_dev_stable") == [
+        "server 172.18.0.5:8000 max_fails=1 fail_timeout=2s;",
+        "server 172.18.0.6:8000 max_fails=1 fail_timeout=2s;",
+        "keepalive 32;",
+    ]
+    assert _block(conf, "    upstream shiprail_dev_canary") == [
+        "server 172.18.0.7:8000 max_fails=1 fail_timeout=2s;",
+        "keepalive 32;",
+    ]
+    assert "proxy_pass http://$shiprail_pool;" in conf
+    # the access log names the release that served each request
+    assert '"release":"$shiprail_release"' in conf
+    assert _block(conf, "    map $shiprail_pool $shiprail_release") == [
+        'shiprail_dev_canary "r2-canary";',
+        'default "r1-stable";',
+    ]
+    assert "# split: 80 % to release r1-stable (blue), 20 % to canary r2-canary (green)" in conf
+    assert "Set-Cookie" not in conf, "not sticky: nothing to remember"
+
+
+@pytest.mark.parametrize(("weight", "pool"), [(0, "stable"), (100, "canary")])
+def test_split_at_0_and_100_sends_everything_to_one_side(weight: int, pool: str) -> None:
+    conf = _split(weight)
+    assert _block(conf, "    split_clients $request_id $shiprail_pool") == [
+        f"* shiprail_dev_{pool};"
+    ]
+    # both releases stay defined, so the configuration always shows them both
+    assert "upstream shiprail_dev_stable {" in conf and "upstream shiprail_dev_canary {" in conf
+
+
+def test_split_sticky_by_header_keys_on_its_value_or_else_per_request() -> None:
+    conf = _split(25, Sticky(header="X-Canary-Group"))
+    assert _block(conf, "    map $http_x_canary_group $shiprail_split_key") == [
+        '"" $request_id;',
+        "default $http_x_canary_group;",
+    ]
+    assert "split_clients $shiprail_split_key $shiprail_pool {" in conf
+    assert "Set-Cookie" not in conf
+
+
+def test_split_sticky_by_cookie_gives_a_cookie_to_new_clients() -> None:
+    conf = _split(25, Sticky(cookie="shiprail_canary"))
+    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_split_cookie") == [
+        '"" $request_id;',
+        "default $cookie_shiprail_canary;",
+    ]
+    # a new client is placed by its request id, and that id becomes its cookie: its next
+    # requests hash to the same side; clients that have the cookie get no new one
+    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_split_set_cookie") == [
+        '"" "shiprail_canary=$request_id; Path=/; Max-Age=86400; Secure; HttpOnly; SameSite=Lax";',
+        'default "";',
+    ]
+    assert "split_clients $shiprail_split_cookie $shiprail_pool {" in conf
+    assert "        add_header Set-Cookie $shiprail_split_set_cookie always;\n" in conf
+
+
+def test_split_sticky_by_header_then_cookie() -> None:
+    conf = _split(10, Sticky(header="X-User", cookie="cohort"))
+    assert _block(conf, "    map $http_x_user $shiprail_split_key") == [
+        '"" $shiprail_split_cookie;',
+        "default $http_x_user;",
+    ]
+    assert "split_clients $shiprail_split_key $shiprail_pool {" in conf
+    assert "add_header Set-Cookie $shiprail_split_set_cookie always;" in conf
+
+
+@pytest.mark.parametrize("basic_auth", [False, True])
+def test_split_keeps_every_setting_of_a_switch(basic_auth: bool) -> None:
+    single = render_nginx_conf(STABLE, basic_auth=basic_auth).splitlines()
+    split = _split(30, Sticky(cookie="c"), basic_auth=basic_auth).splitlines()
+    # Only the routing differs: the release comment, the one upstream's name, the target
+    # and the release in the log. TLS, headers, limits, auth and logs are all kept.
+    assert [line for line in single if line not in split] == [
+        "# release r1-stable (blue)",
+        '        \'"environment":"dev","release":"r1-stable"}\';',
+        "    upstream shiprail_dev {",
+        "            proxy_pass http://shiprail_dev;",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sticky",
+    [Sticky(header="X-Canary; evil"), Sticky(header="X_Under"), Sticky(cookie="a-b"),
+     Sticky(cookie="c d")],
+)  # fmt: skip
+def test_split_refuses_unsafe_sticky_names(sticky: Sticky) -> None:
+    with pytest.raises(DeployFailed, match="refusing to write sticky"):
+        _split(10, sticky)
+
+
+def test_split_refuses_a_canary_of_another_environment_or_without_replicas() -> None:
+    other = Route("prod", "prod.localhost", "r3", "green", ("10.0.0.1:8000",))
+    with pytest.raises(DeployFailed, match="stable and canary differ"):
+        render_nginx_split_conf(TrafficSplit(STABLE, other, 10))
+    empty = Route("dev", "dev.localhost", "r3", "green", ())
+    with pytest.raises(DeployFailed, match="no upstream for release r3"):
+        render_nginx_split_conf(TrafficSplit(STABLE, empty, 10))
+    with pytest.raises(ValueError, match="not within 0-100"):
+        TrafficSplit(STABLE, CANARY, 101)
+
+
+@pytest.mark.parametrize(
+    ("weight", "sticky", "basic_auth"),
+    [(0, None, False), (20, None, True), (100, None, False),
+     (50, Sticky(header="X-User"), False), (5, Sticky(cookie="cohort"), True),
+     (75, Sticky(header="X-User", cookie="cohort"), True)],
+)  # fmt: skip
+def test_split_config_passes_nginx_t(
+    tmp_path: Path, weight: int, sticky: Sticky | None, basic_auth: bool
+) -> None:
+    binary = nginx_binary()
+    issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
+    (tmp_path / "htpasswd").write_text("admin:$apr1$abc$def\n")
+    conf = _split(weight, sticky, conf_dir=str(tmp_path), basic_auth=basic_auth)
+    (tmp_path / "nginx.conf").write_text(conf)
+    result = subprocess.run(
+        [binary, "-t", "-e", "stderr", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def _traefik_router(tmp_path: Path) -> TraefikRouter:
+    return TraefikRouter(
+        environment="dev",
+        edge=EdgeConfig(router="traefik", hostname="dev.localhost", port=443,
+                        basic_auth=BasicAuth(htpasswd_file="x")),
+        dynamic_dir=tmp_path,
+    )  # fmt: skip
+
+
+def _weighted(document: dict[str, Any]) -> dict[str, Any]:
+    return dict(document["http"]["services"]["workorders-dev"]["weighted"])
+
+
+def test_traefik_split_is_a_weighted_service_matching_the_schema(tmp_path: Path) -> None:
+    schema = json.loads(schema_path("traefik-v3-file-provider.json").read_text())
+    router = _traefik_router(tmp_path)
+    router.split(TrafficSplit(STABLE, CANARY, 20, Sticky(cookie="shiprail_canary")))
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    assert _weighted(document) == {
+        "services": [
+            {"name": "workorders-dev-blue", "weight": 80},
+            {"name": "workorders-dev-green", "weight": 20},
+        ],
+        "sticky": {
+            "cookie": {
+                "name": "shiprail_canary", "secure": True, "httpOnly": True, "sameSite": "lax"
+            }
+        },
+    }  # fmt: skip
+    services = document["http"]["services"]
+    assert services["workorders-dev-blue"]["loadBalancer"]["servers"] == [
+        {"url": "http://172.18.0.5:8000"},
+        {"url": "http://172.18.0.6:8000"},
+    ]
+    assert services["workorders-dev-green"]["loadBalancer"]["servers"] == [
+        {"url": "http://172.18.0.7:8000"}
+    ]
+    # the routers (TLS options, headers, basic auth, /metrics closed) are those of a switch
+    switched = render_traefik_dynamic(STABLE, basic_auth=True)
+    assert document["http"]["routers"] == switched["http"]["routers"]
+    assert not list(tmp_path.glob(".*.tmp")), "written atomically, no temp file left"
+    # promoting the canary with a switch keeps the stable colour defined to drain
+    router.switch(CANARY)
+    document = yaml.safe_load(router.path.read_text())
+    jsonschema.validate(document, schema)
+    assert _weighted(document) == {
+        "services": [
+            {"name": "workorders-dev-blue", "weight": 0},
+            {"name": "workorders-dev-green", "weight": 1},
+        ]
+    }
+
+
+@pytest.mark.parametrize(("weight", "side"), [(0, "blue"), (100, "green")])
+def test_traefik_split_at_0_and_100_lists_one_side_only(weight: int, side: str) -> None:
+    # Traefik follows its sticky cookie whatever the weight: a side at 0 must be left out.
+    schema = json.loads(schema_path("traefik-v3-file-provider.json").read_text())
+    document = render_traefik_split(TrafficSplit(STABLE, CANARY, weight, Sticky(cookie="c")))
+    jsonschema.validate(document, schema)
+    assert _weighted(document)["services"] == [{"name": f"workorders-dev-{side}", "weight": 100}]
+    assert "sticky" in _weighted(document)
+    not_sticky = render_traefik_split(TrafficSplit(STABLE, CANARY, weight))
+    assert "sticky" not in _weighted(not_sticky)
+
+
+def test_traefik_split_refuses_a_header_sticky_and_writes_nothing(tmp_path: Path) -> None:
+    router = _traefik_router(tmp_path)
+    for sticky in (Sticky(header="X-User"), Sticky(header="X-User", cookie="c")):
+        with pytest.raises(ConfigError, match="sticky by cookie only") as info:
+            router.split(TrafficSplit(STABLE, CANARY, 10, sticky))
+        assert info.value.exit_code == 2
+    assert not router.path.exists()
+
+
+def test_traefik_split_needs_two_colours() -> None:
+    same = Route("dev", "dev.localhost", "r3", "blue", ("172.18.0.9:8000",))
+    with pytest.raises(DeployFailed, match="two colours"):
+        render_traefik_split(TrafficSplit(STABLE, same, 10))

@@ -16,10 +16,57 @@ from typing import Any
 
 import yaml
 
-from shiprail.deploy.routers.interface import Route, Router
+from shiprail.deploy.routers.interface import Route, Router, Sticky, TrafficSplit
 from shiprail.deploy.settings import EdgeConfig
+from shiprail.errors import ConfigError, DeployFailed
 
 COLOURS = ("blue", "green")
+
+
+def _servers(route: Route) -> list[dict[str, str]]:
+    hosts = route.names or route.upstreams
+    return [{"url": f"http://{h if ':' in h else f'{h}:{route.port}'}"} for h in hosts]
+
+
+def _load_balancer(servers: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "loadBalancer": {
+            "servers": servers,
+            "passHostHeader": True,
+            "healthCheck": {"path": "/ready", "interval": "5s", "timeout": "2s"},
+        }
+    }
+
+
+def _document(
+    env: str, hostname: str, basic_auth: bool, services: dict[str, Any]
+) -> dict[str, Any]:
+    """The routers for ``hostname`` (TLS, headers, basic auth, /metrics closed) + services."""
+    middlewares = ["security-headers@file"]
+    if basic_auth:
+        middlewares.append(f"basic-auth-{env}@file")
+    return {
+        "http": {
+            "routers": {
+                f"workorders-{env}": {
+                    "rule": f"Host(`{hostname}`)",
+                    "entryPoints": ["websecure"],
+                    "service": f"workorders-{env}",
+                    "middlewares": middlewares,
+                    "tls": {"options": "modern@file"},
+                },
+                f"workorders-{env}-metrics-blocked": {
+                    "rule": f"Host(`{hostname}`) && Path(`/metrics`)",
+                    "entryPoints": ["websecure"],
+                    "priority": 1000,
+                    "service": "noop@internal",
+                    "middlewares": ["deny-all@file"],
+                    "tls": {"options": "modern@file"},
+                },
+            },
+            "services": services,
+        }
+    }
 
 
 def render_traefik_dynamic(
@@ -32,13 +79,7 @@ def render_traefik_dynamic(
     so a colour without servers is left out.
     """
     env = route.environment
-    middlewares = ["security-headers@file"]
-    if basic_auth:
-        middlewares.append(f"basic-auth-{env}@file")
-    hosts = route.names or route.upstreams
-    pools: dict[str, list[dict[str, str]]] = {
-        route.colour: [{"url": f"http://{h if ':' in h else f'{h}:{route.port}'}"} for h in hosts]
-    }
+    pools: dict[str, list[dict[str, str]]] = {route.colour: _servers(route)}
     if standby:
         pools[next(c for c in COLOURS if c != route.colour)] = standby
     services: dict[str, Any] = {
@@ -56,37 +97,59 @@ def render_traefik_dynamic(
         }
     }
     for colour in COLOURS:
-        if colour not in pools:
-            continue
-        services[f"workorders-{env}-{colour}"] = {
-            "loadBalancer": {
-                "servers": pools[colour],
-                "passHostHeader": True,
-                "healthCheck": {"path": "/ready", "interval": "5s", "timeout": "2s"},
-            }
-        }
-    return {
-        "http": {
-            "routers": {
-                f"workorders-{env}": {
-                    "rule": f"Host(`{route.hostname}`)",
-                    "entryPoints": ["websecure"],
-                    "service": f"workorders-{env}",
-                    "middlewares": middlewares,
-                    "tls": {"options": "modern@file"},
-                },
-                f"workorders-{env}-metrics-blocked": {
-                    "rule": f"Host(`{route.hostname}`) && Path(`/metrics`)",
-                    "entryPoints": ["websecure"],
-                    "priority": 1000,
-                    "service": "noop@internal",
-                    "middlewares": ["deny-all@file"],
-                    "tls": {"options": "modern@file"},
-                },
-            },
-            "services": services,
-        }
+        if colour in pools:
+            services[f"workorders-{env}-{colour}"] = _load_balancer(pools[colour])
+    return _document(env, route.hostname, basic_auth, services)
+
+
+def sticky_cookie(sticky: Sticky | None) -> dict[str, Any] | None:
+    """Traefik's ``sticky`` for a weighted service: a cookie Traefik sets itself.
+
+    Traefik's weighted services are sticky by cookie only; a split sticky by header would
+    silently flap clients between releases, so it is refused as a configuration error.
+    """
+    if sticky is None or (sticky.header is None and sticky.cookie is None):
+        return None
+    if sticky.header is not None:
+        raise ConfigError(
+            f"canary.sticky.header '{sticky.header}' is not supported with edge.router: "
+            "traefik (Traefik's weighted services are sticky by cookie only)",
+            hint="use canary.sticky.cookie, or the nginx edge, which supports both",
+        )
+    return {"cookie": {"name": sticky.cookie, "secure": True, "httpOnly": True, "sameSite": "lax"}}
+
+
+def render_traefik_split(split: TrafficSplit, *, basic_auth: bool = False) -> dict[str, Any]:
+    """Dynamic configuration sending ``canary_weight`` % of requests to the canary.
+
+    The two releases are services named by colour, as a switch names them, so promoting
+    the canary with :meth:`TraefikRouter.switch` keeps the stable one defined to drain. A
+    side at weight 0 is left out of the weighted list instead of weighted 0: Traefik honours
+    its sticky cookie whatever the weight, so only leaving it out moves every client away.
+    """
+    stable, canary = split.stable, split.canary
+    env = stable.environment
+    if canary.environment != env or canary.hostname != stable.hostname:
+        raise DeployFailed("a split routes one environment's hostname: stable and canary differ")
+    if canary.colour == stable.colour:
+        raise DeployFailed(f"a split needs two colours: stable and canary are both {canary.colour}")
+    for side in (stable, canary):
+        if not (side.names or side.upstreams):
+            raise DeployFailed(f"no upstream for release {side.release_id}: nothing to route to")
+    weights = {stable.colour: 100 - split.canary_weight, canary.colour: split.canary_weight}
+    weighted: dict[str, Any] = {
+        "services": [
+            {"name": f"workorders-{env}-{colour}", "weight": weight}
+            for colour, weight in weights.items()
+            if weight > 0
+        ]
     }
+    if (sticky := sticky_cookie(split.sticky)) is not None:
+        weighted["sticky"] = sticky
+    services: dict[str, Any] = {f"workorders-{env}": {"weighted": weighted}}
+    for side in (stable, canary):
+        services[f"workorders-{env}-{side.colour}"] = _load_balancer(_servers(side))
+    return _document(env, stable.hostname, basic_auth, services)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -136,5 +199,12 @@ class TraefikRouter(Router):
             basic_auth=self.edge.basic_auth is not None,
             standby=self._active_servers(route),
         )
-        header = f"# Generated by shiprail for environment {route.environment}: do not edit.\n"
+        self._write(document)
+
+    def split(self, split: TrafficSplit) -> None:
+        """Weights apply as soon as Traefik's file provider reads the renamed file."""
+        self._write(render_traefik_split(split, basic_auth=self.edge.basic_auth is not None))
+
+    def _write(self, document: dict[str, Any]) -> None:
+        header = f"# Generated by shiprail for environment {self.environment}: do not edit.\n"
         write_atomic(self.path, header + yaml.safe_dump(document, sort_keys=False))

@@ -1,0 +1,324 @@
+"""The edge's nginx.conf as text: all traffic to one release, or a weighted canary split.
+
+Both shapes share one template, so a split keeps every setting of a switch: TLS only, the
+security headers, the body size limit, basic auth, JSON access logs, ``/metrics`` closed.
+
+A split defines two upstream groups (stable and canary) and picks one per request with
+nginx's ``split_clients``, which hashes a key (MurmurHash2) into 100 % of buckets: the first
+``canary_weight`` % go to the canary. The key is ``$request_id`` (a fresh random id per
+request) unless the split is sticky:
+
+- by header: the header's value, so every request carrying the same value lands on the
+  same side; a request without the header is assigned on its own (``$request_id``).
+- by cookie: the cookie's value; a client without the cookie is assigned by its
+  ``$request_id`` and gets that id as the cookie (``Set-Cookie``, Secure, HttpOnly,
+  SameSite=Lax), so its next requests hash to the same side as its first.
+
+Because the canary owns the *first* buckets, raising the weight only moves clients from
+stable to canary, never back: a sticky client seen on the canary at 10 % stays there at 25 %.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shiprail.deploy.routers.interface import Route, Sticky, TrafficSplit
+from shiprail.errors import DeployFailed
+
+#: Inside the container nginx runs as www-data and listens on an unprivileged port.
+CONTAINER_PORT = 8443
+CONF_DIR = "/etc/shiprail-edge"
+#: Modern TLS 1.2 ciphers (Mozilla "intermediate"); TLS 1.3 suites are always on.
+CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
+#: The API docs page loads Swagger UI from jsDelivr; everything else is same-origin.
+CSP = (
+    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+#: Seconds a client keeps the sticky cookie the edge gives it: longer than any canary.
+STICKY_COOKIE_MAX_AGE = 86400
+_SAFE = re.compile(r"^[A-Za-z0-9.:\[\]_-]+$")
+#: nginx drops headers with underscores by default, and ``$http_<name>`` maps ``-`` to ``_``.
+_HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+#: ``$cookie_<name>`` reads a variable name: letters, digits and underscores only.
+_COOKIE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def _check(value: str, what: str, pattern: re.Pattern[str] = _SAFE) -> str:
+    if not pattern.match(value):
+        raise DeployFailed(f"refusing to write {what} '{value}' into the proxy configuration")
+    return value
+
+
+def _upstream(name: str, route: Route) -> str:
+    if not route.upstreams:
+        raise DeployFailed(f"no upstream for release {route.release_id}: nothing to route to")
+    servers = "\n".join(
+        f"        server {_check(u, 'upstream')} max_fails=1 fail_timeout=2s;"
+        for u in route.upstreams
+    )
+    return f"""    upstream {name} {{
+{servers}
+        keepalive 32;
+    }}"""
+
+
+def _pool(environment: str, side: str = "") -> str:
+    base = f"shiprail_{environment.replace('-', '_')}"
+    return f"{base}_{side}" if side else base
+
+
+def render_nginx_conf(
+    route: Route,
+    *,
+    conf_dir: str = CONF_DIR,
+    basic_auth: bool = False,
+    listen: int = CONTAINER_PORT,
+) -> str:
+    """The complete nginx.conf for one environment routed to one release."""
+    upstream = _pool(route.environment)
+    block = _upstream(upstream, route)
+    release = _check(route.release_id, "release id")
+    return _document(
+        environment=route.environment,
+        comment=f"release {release} ({route.colour})",
+        hostname=_check(route.hostname, "hostname"),
+        release_log=release,
+        upstreams=block,
+        target=upstream,
+        conf_dir=conf_dir,
+        basic_auth=basic_auth,
+        listen=listen,
+    )
+
+
+def render_nginx_split_conf(
+    split: TrafficSplit,
+    *,
+    conf_dir: str = CONF_DIR,
+    basic_auth: bool = False,
+    listen: int = CONTAINER_PORT,
+) -> str:
+    """The complete nginx.conf sending ``split.canary_weight`` % of requests to the canary.
+
+    Both upstream groups stay defined whatever the weight (0 sends nothing to the canary,
+    100 nothing to stable), so the access log and ``nginx -T`` always show both releases.
+    """
+    stable, canary = split.stable, split.canary
+    if canary.environment != stable.environment or canary.hostname != stable.hostname:
+        raise DeployFailed("a split routes one environment's hostname: stable and canary differ")
+    stable_pool, canary_pool = (
+        _pool(stable.environment, "stable"),
+        _pool(stable.environment, "canary"),
+    )
+    blocks = f"{_upstream(stable_pool, stable)}\n\n{_upstream(canary_pool, canary)}"
+    stable_id = _check(stable.release_id, "release id")
+    canary_id = _check(canary.release_id, "release id")
+    key_maps, key, set_cookie = _split_key(split.sticky)
+    weight = split.canary_weight
+    if weight == 0:
+        buckets = f"        * {stable_pool};\n"
+    elif weight == 100:
+        buckets = f"        * {canary_pool};\n"
+    else:
+        buckets = f"        {weight}% {canary_pool};\n        * {stable_pool};\n"
+    maps = (
+        f"{key_maps}"
+        f"    split_clients {key} $shiprail_pool {{\n{buckets}    }}\n"
+        "    map $shiprail_pool $shiprail_release {\n"
+        f'        {canary_pool} "{canary_id}";\n'
+        f'        default "{stable_id}";\n'
+        "    }\n"
+    )
+    return _document(
+        environment=stable.environment,
+        comment=(
+            f"split: {100 - weight} % to release {stable_id} ({stable.colour}), "
+            f"{weight} % to canary {canary_id} ({canary.colour})"
+        ),
+        hostname=_check(stable.hostname, "hostname"),
+        release_log="$shiprail_release",
+        maps=maps,
+        upstreams=blocks,
+        target="$shiprail_pool",
+        extra_headers=set_cookie,
+        conf_dir=conf_dir,
+        basic_auth=basic_auth,
+        listen=listen,
+    )
+
+
+def _split_key(sticky: Sticky | None) -> tuple[str, str, str]:
+    """The ``map`` blocks, the key ``split_clients`` hashes, and the Set-Cookie line (if any).
+
+    With a header and a cookie, the header wins when the request carries it.
+    """
+    maps, key, set_cookie = "", "$request_id", ""
+    if sticky is not None and sticky.cookie:
+        cookie = _check(sticky.cookie, "sticky cookie name", _COOKIE)
+        value = (
+            f"{cookie}=$request_id; Path=/; Max-Age={STICKY_COOKIE_MAX_AGE}; "
+            "Secure; HttpOnly; SameSite=Lax"
+        )
+        maps += (
+            f"    map $cookie_{cookie} $shiprail_split_cookie {{\n"
+            '        "" $request_id;\n'
+            f"        default $cookie_{cookie};\n"
+            "    }\n"
+            f"    map $cookie_{cookie} $shiprail_split_set_cookie {{\n"
+            f'        "" "{value}";\n'
+            '        default "";\n'
+            "    }\n"
+        )
+        key = "$shiprail_split_cookie"
+        # An empty value adds no header: only clients without the cookie are given one.
+        set_cookie = "        add_header Set-Cookie $shiprail_split_set_cookie always;\n"
+    if sticky is not None and sticky.header:
+        variable = "$http_" + _check(sticky.header, "sticky header", _HEADER).lower().replace(
+            "-", "_"
+        )
+        maps += (
+            f"    map {variable} $shiprail_split_key {{\n"
+            f'        "" {key};\n'
+            f"        default {variable};\n"
+            "    }\n"
+        )
+        key = "$shiprail_split_key"
+    return maps, key, set_cookie
+
+
+def _document(
+    *,
+    environment: str,
+    comment: str,
+    hostname: str,
+    release_log: str,
+    upstreams: str,
+    target: str,
+    conf_dir: str,
+    basic_auth: bool,
+    listen: int,
+    maps: str = "",
+    extra_headers: str = "",
+) -> str:
+    """The whole nginx.conf around the routing parts (``maps``, ``upstreams``, ``target``).
+
+    Long because most of it is the configuration itself, kept as one
+    template so it reads top to bottom as nginx reads it.
+    """
+    headers = "\n".join(
+        f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
+    )
+    # The edge's headers are the ones that count: drop the service's own copies.
+    hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
+    auth = (
+        "        auth_basic $shiprail_basic_auth_realm;\n"
+        f"        auth_basic_user_file {conf_dir}/htpasswd;\n"
+        if basic_auth
+        else ""
+    )
+    # Basic auth and the API's bearer tokens share the Authorization header, so writes that
+    # carry a bearer token skip the edge's basic auth: the service checks the token itself.
+    # Reads (GET/HEAD) always need the basic-auth password.
+    realm_map = (
+        '    map "$request_method:$http_authorization" $shiprail_basic_auth_realm {\n'
+        '        "~^(POST|PUT|PATCH|DELETE):Bearer " off;\n'
+        f'        default "{environment}";\n'
+        "    }\n"
+        if basic_auth
+        else ""
+    )
+    return f"""# Generated by shiprail for environment {environment}: do not edit.
+# {comment}
+worker_processes auto;
+pid /tmp/nginx.pid;
+error_log stderr warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    server_tokens off;
+    client_body_temp_path /tmp/client_body;
+    proxy_temp_path /tmp/proxy;
+    fastcgi_temp_path /tmp/fastcgi;
+    uwsgi_temp_path /tmp/uwsgi;
+    scgi_temp_path /tmp/scgi;
+    default_type application/octet-stream;
+    client_max_body_size 1m;
+
+    # Keep a well-formed request id from the client, else make one; the service logs it too.
+    map $http_x_request_id $shiprail_request_id {{
+        "~^[A-Za-z0-9._-]{{1,128}}$" $http_x_request_id;
+        default $request_id;
+    }}
+    log_format shiprail_json escape=json '{{"time":"$time_iso8601",'
+        '"request_id":"$shiprail_request_id","remote_addr":"$remote_addr",'
+        '"method":"$request_method","uri":"$request_uri","status":$status,'
+        '"bytes":$body_bytes_sent,"duration":$request_time,"host":"$host",'
+        '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
+        '"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent",'
+        '"environment":"{environment}","release":"{release_log}"}}';
+    access_log /dev/stdout shiprail_json;
+{realm_map}{maps}
+
+{upstreams}
+
+    server {{
+        listen {listen} ssl http2 default_server;
+        server_name {hostname};
+
+        ssl_certificate {conf_dir}/tls/cert.pem;
+        ssl_certificate_key {conf_dir}/tls/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers {CIPHERS};
+        ssl_prefer_server_ciphers off;
+        ssl_session_cache shared:SSL:10m;
+        ssl_session_timeout 1d;
+        ssl_session_tickets off;
+
+{headers}
+{extra_headers}{auth}
+        # Metrics are scraped from the replicas on the private network, never from outside.
+        location = /metrics {{
+            return 404;
+        }}
+
+        location / {{
+            proxy_pass http://{target};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Request-ID $shiprail_request_id;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 30s;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 3;
+{hidden}
+        }}
+    }}
+}}
+"""
