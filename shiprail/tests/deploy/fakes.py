@@ -1,13 +1,22 @@
-"""Small doubles passed through the real interfaces (Target, Router, Analysis)."""
+"""Small doubles passed through the real interfaces (Target, Router, Analysis, MetricSource)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
 
-from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
+from shiprail.deploy.analysis.interface import (
+    Analysis,
+    Limits,
+    Measurement,
+    MetricSource,
+    Verdict,
+    WatchTarget,
+)
 from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
+from shiprail.deploy.settings import MetricCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed, UsageError
 
@@ -124,6 +133,36 @@ class FakeAnalysis(Analysis):
         if any("errors" in url for url in target.base_urls):
             return Verdict(False, "error ratio 50.0% above 5.0%", 0.5, 0.01, 100)
         return Verdict(True, "error ratio 0.0%", 0.0, 0.01, 100)
+
+
+@dataclass
+class FakeMetricSource(MetricSource):
+    """Canary measurements by image name: ``errors`` answers 6 % 5xx, ``slow`` has a p99 of
+    800 ms, ``quiet`` gets no requests; anything else is healthy with 100 requests.
+    ``on_measure(n)`` runs before the n-th measurement (another process acting meanwhile)."""
+
+    begun: list[WatchTarget] = field(default_factory=list)
+    measured: int = 0
+    on_measure: Callable[[int], None] | None = None
+
+    def validate(self, checks: Sequence[MetricCheck]) -> None:
+        pass
+
+    def begin(self, target: WatchTarget) -> None:
+        self.begun.append(target)
+
+    def measure(
+        self, target: WatchTarget, checks: Sequence[MetricCheck], interval_seconds: float
+    ) -> Measurement:
+        self.measured += 1
+        if self.on_measure is not None:
+            self.on_measure(self.measured)
+        urls = " ".join(target.base_urls)
+        if "quiet" in urls:
+            return Measurement(0.0, {c.name: None for c in checks})
+        rate, p99 = (94.0 if "errors" in urls else 100.0), (800.0 if "slow" in urls else 50.0)
+        values = {"request-success-rate": rate, "request-duration": p99}
+        return Measurement(100.0, {c.name: values.get(c.name) for c in checks})
 
 
 def smoke_transport(broken: tuple[str, ...] = ("smoke-fails",)) -> httpx.Client:

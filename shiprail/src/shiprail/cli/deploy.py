@@ -1,4 +1,5 @@
-"""Release commands: deploy, promote, approve, rollback, status, history, prune, unlock."""
+"""Release commands: deploy, promote, abort, approve, rollback, status, history, prune,
+unlock."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import typer
 
 from shiprail import output
 from shiprail.cli._app import JsonOption, app, report
+from shiprail.errors import UsageError
 
 if TYPE_CHECKING:
     from shiprail.deploy.engine import Engine
@@ -72,20 +74,77 @@ def deploy(
 
 @app.command()
 def promote(
-    source: Annotated[str, typer.Argument(help="Environment whose live release is promoted.")],
-    destination: Annotated[str, typer.Argument(help="Environment it goes to.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Environment whose live release is promoted (with --skip-analysis: the "
+            "environment whose canary goes to 100 %)."
+        ),
+    ],
+    destination: Annotated[str | None, typer.Argument(help="Environment it goes to.")] = None,
+    skip_analysis: Annotated[
+        bool,
+        typer.Option(
+            "--skip-analysis",
+            envvar="SHIPRAIL_SKIP_ANALYSIS",
+            help="Send the canary in progress in SOURCE to 100 % without judging it.",
+        ),
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", envvar="SHIPRAIL_REASON", help="Why (--skip-analysis).")
+    ] = "",
     wait: Annotated[bool, typer.Option("--wait", envvar="SHIPRAIL_WAIT")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Ship the exact release running in SOURCE to DESTINATION (exit 4 until approved)."""
+    """Ship the exact release running in SOURCE to DESTINATION (exit 4 until approved); or,
+    with --skip-analysis, promote the canary in progress in SOURCE at its next interval."""
 
     def body() -> None:
+        if skip_analysis:
+            if destination is not None:
+                raise UsageError("--skip-analysis takes one environment: the one with a canary")
+            _request(source, "skip-analysis", reason, as_json)
+            return
+        if destination is None:
+            raise UsageError("promote needs SOURCE and DESTINATION environments")
         engine = _engine()
         release = engine.promote(source, destination, wait=wait)
         output.say(f"release {release.id} is live in {destination}")
         _print_release(release, as_json)
 
     report(body)
+
+
+@app.command()
+def abort(
+    environment: Annotated[str, typer.Argument(help="Environment with a canary in progress.")],
+    reason: Annotated[str, typer.Option("--reason", envvar="SHIPRAIL_REASON", help="Why.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Abort the canary in progress in ENVIRONMENT: the running deploy sends all traffic back
+    to the stable release at its next interval (recorded in the ledger with who and why)."""
+
+    def body() -> None:
+        _request(environment, "abort", reason, as_json)
+
+    report(body)
+
+
+def _request(environment: str, what: str, reason: str, as_json: bool) -> None:
+    """Record a person's request of the rollout in progress; the rollout acts on it."""
+    from shiprail.deploy import progress
+
+    engine = _engine()
+    engine.env(environment)
+    state = progress.request(
+        engine.ledger, environment, progress.Request(what), engine.actor, reason
+    )
+    output.say(
+        f"{what} of {state.release_id} in {environment} requested by {engine.actor}; the "
+        "running deploy acts on it at its next analysis interval"
+    )
+    if as_json:
+        output.emit_json(state.as_json())
 
 
 @app.command()

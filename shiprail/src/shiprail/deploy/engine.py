@@ -1,12 +1,11 @@
 """The release engine behind ``shiprail deploy / promote / approve / rollback / status /
-history / prune``.
+history / prune``; how a release replaces another is its strategy (``strategies/``).
 
 Data flows one way: config → plan → ledger intent → action → ledger outcome. Every change
-to an environment happens under the environment's lock in the ledger; an attempt left open
-by a killed process is closed as ``interrupted`` by the next run, which also puts the live
-release back in front of the proxy. The engine talks to Docker, the proxy and the metrics
-only through :class:`Target`, :class:`Router` and :class:`Analysis`, handed in as a
-:class:`Platform`, so tests drive it with fakes and production with the real things.
+to an environment happens under its lock in the ledger; an attempt a killed process left
+open is closed as ``interrupted`` by the next run, which puts the live release back in
+front of the proxy with all the traffic. The engine acts only through a :class:`Platform`
+(target, router, analysis), so tests drive it with fakes and production with the real things.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 import httpx
 
 from shiprail.config import ShiprailConfig
-from shiprail.deploy import approvals, retention, views
+from shiprail.deploy import approvals, progress, retention, views
 from shiprail.deploy import spec as release_specs
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
@@ -34,7 +33,8 @@ from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
-    Rollout,
+    CanaryAborted,
+    build_rollout,
     other_colour,
     route_for,
     run_smoke,
@@ -128,7 +128,8 @@ class Engine:
         return instances
 
     def _recover(self, environment: str, cfg: EnvironmentConfig, target: Target) -> None:
-        """Close attempts a killed process left open and put the live release back in front."""
+        """Close attempts a killed process left open and put the live release back in front
+        (all traffic: an interrupted canary's split ends with the stable release at 100 %)."""
         open_attempts = self.ledger.open_attempts(environment)
         if not open_attempts:
             return
@@ -143,6 +144,7 @@ class Engine:
                 status=AttemptState.interrupted,
                 reason="the process ended before the outcome",
             )
+            progress.close_interrupted(self.ledger, [attempt.id])
             release = self.ledger.release(attempt.release_id)
             if release is not None and release.status == ReleaseState.pending:
                 self.ledger.set_release_status(release.id, ReleaseState.failed)
@@ -189,7 +191,6 @@ class Engine:
             live = self.ledger.live_release(environment)
             previous = self._running(target, environment, live)
             router = self.platform.router(environment, cfg, target)
-            analysis = self.platform.analysis()
             release = self.ledger.create_release(
                 environment=environment,
                 image=image,
@@ -211,15 +212,18 @@ class Engine:
                 f"{action} {image} to {environment} as release {release.id} ({release.colour})"
             )
             spec = self._release_spec(environment, cfg, release, secrets)
-            rollout = Rollout(
+            rollout = build_rollout(
                 environment=environment,
                 config=cfg,
+                platform=self.platform,
                 target=target,
                 router=router,
-                analysis=analysis,
                 spec=spec,
                 previous=previous,
                 on_switch=self._on_switch(environment),
+                ledger=self.ledger,
+                attempt_id=attempt,
+                file_sd_dir=self.file_sd_dir,
                 say=self.say,
                 sleep=self.sleep,
                 clock=self.clock,
@@ -234,7 +238,7 @@ class Engine:
             if live is not None:
                 self.ledger.set_release_status(live.id, ReleaseState.retired)
             self.ledger.finish_attempt(
-                attempt, status=AttemptState.succeeded, timings=rollout.timings
+                attempt, status=AttemptState.succeeded, cause=rollout.cause, timings=rollout.timings
             )
             self._retain(environment, cfg, target)
         result = self.ledger.release(release.id)
@@ -254,9 +258,8 @@ class Engine:
         DeployFailed naming what still serves. Returns only for errors outside the tree."""
         reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
         self.ledger.set_release_status(release.id, ReleaseState.failed)
-        self.ledger.finish_attempt(
-            attempt, status=AttemptState.failed, reason=reason, timings=timings
-        )
+        status = AttemptState.aborted if isinstance(exc, CanaryAborted) else AttemptState.failed
+        self.ledger.finish_attempt(attempt, status=status, reason=reason, timings=timings)
         if isinstance(exc, WatchFailed) and live is not None:
             rollback = self.ledger.begin_attempt(
                 environment=environment,

@@ -1,7 +1,8 @@
 """The Prometheus file_sd targets file deploy writes for each environment at every switch.
 
 ``<file_sd_dir>/<env>.json`` lists the live release's replicas with the labels dashboards
-and alerts group by; Prometheus (``file_sd_configs``) re-reads it without a restart. The
+and alerts group by (during a canary, the stable and the canary replicas as two groups);
+Prometheus (``file_sd_configs``) re-reads it without a restart. The
 directory defaults to ``<state dir>/monitoring/targets`` and is ``monitoring.targets_dir`` in
 shiprail.yaml when that section sets it.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,15 @@ def file_sd_dir(config: Any = None) -> Path:
     return state_dir() / "monitoring" / "targets"
 
 
+@dataclass(frozen=True)
+class TargetGroup:
+    """The replicas of one release, labelled with that release."""
+
+    release_id: str
+    colour: str
+    addresses: Sequence[str]
+
+
 def write_targets(
     directory: Path,
     *,
@@ -42,16 +53,27 @@ def write_targets(
     addresses: Sequence[str],
     service: str = SERVICE,
 ) -> Path:
+    """The targets of the one release that serves the environment."""
+    group = TargetGroup(release_id, colour, addresses)
+    return write_target_groups(directory, environment=environment, groups=[group], service=service)
+
+
+def write_target_groups(
+    directory: Path, *, environment: str, groups: Sequence[TargetGroup], service: str = SERVICE
+) -> Path:
+    """The targets of every release that takes traffic: during a canary, the stable and the
+    canary replicas, each group with its own ``release`` label so each is judged alone."""
     document = [
         {
-            "targets": list(addresses),
+            "targets": list(group.addresses),
             "labels": {
                 "environment": environment,
-                "release": release_id,
-                "colour": colour,
+                "release": group.release_id,
+                "colour": group.colour,
                 "service": service,
             },
         }
+        for group in groups
     ]
     path = directory / f"{environment}.json"
     write_atomic(path, json.dumps(document, indent=2) + "\n")

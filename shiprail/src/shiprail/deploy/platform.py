@@ -1,4 +1,6 @@
-"""What the release engine acts on, per environment: a target, an edge router, an analysis.
+"""What the release engine acts on, per environment: a target, an edge router, an analysis
+(the blue/green watch), a metric source (canary checks), and optionally a client for the edge
+(synthetic load) and an announcer of aborted canaries (Alertmanager).
 
 The engine sees only these interfaces, handed in as a :class:`Platform`: tests pass fakes,
 and :func:`docker_platform` wires the real ones (Docker Engine, nginx or Traefik,
@@ -7,12 +9,17 @@ Prometheus or the replicas' /metrics).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shiprail.deploy.analysis.interface import Analysis
+import httpx
+
+from shiprail.deploy.analysis.interface import Analysis, MetricSource
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.targets.interface import Target
@@ -28,11 +35,22 @@ class Platform:
     target: Callable[[str, EnvironmentConfig], Target]
     router: Callable[[str, EnvironmentConfig, Target], Router]
     analysis: Callable[[], Analysis]
+    metrics: Callable[[], MetricSource] | None = None
+    #: A client whose base URL is the environment's edge (synthetic canary load).
+    edge_client: Callable[[str, EnvironmentConfig], httpx.Client] | None = None
+    #: Tell the monitoring an aborted canary: (environment, release, reason) → problem or None.
+    announce: Callable[[str, str, str], str | None] | None = None
 
 
-def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) -> Platform:
-    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch read from
-    Prometheus when ``monitoring.prometheus_url`` is set, else from the replicas' /metrics."""
+def docker_platform(
+    root: Path,
+    state: Path,
+    prometheus_url: str | None = None,
+    alertmanager_url: str | None = None,
+) -> Platform:
+    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch and
+    canary checks read from Prometheus when ``monitoring.prometheus_url`` is set, else from
+    the replicas' /metrics; aborted canaries posted to ``monitoring.alertmanager_url``."""
     clients: dict[str, DockerClient] = {}
 
     def client(name: str) -> DockerClient:
@@ -84,4 +102,44 @@ def docker_platform(root: Path, state: Path, prometheus_url: str | None = None) 
 
         return MetricsAnalysis()
 
-    return Platform(target, router, analysis)
+    def metrics() -> MetricSource:
+        if prometheus_url:
+            from shiprail.deploy.analysis.prometheus import PrometheusMetricSource
+            from shiprail.observe.promapi import PrometheusAPI
+
+            return PrometheusMetricSource(PrometheusAPI(prometheus_url))
+        from shiprail.deploy.analysis.metrics import ReplicaMetricSource
+
+        return ReplicaMetricSource()
+
+    announce = None
+    if alertmanager_url:
+        from shiprail.deploy.analysis.alertmanager import post_canary_aborted
+
+        announce = functools.partial(post_canary_aborted, alertmanager_url)
+    edge = functools.partial(edge_client, state)
+    return Platform(target, router, analysis, metrics, edge, announce)
+
+
+def edge_client(state: Path, environment: str, cfg: EnvironmentConfig) -> httpx.Client:
+    """The edge as a user reaches it (its hostname and CA); on the local engine through the
+    address it is bound to, so no DNS entry for the hostname is needed."""
+    import ssl
+
+    host = cfg.edge.hostname
+    if cfg.target == "local":
+        host = cfg.edge.bind
+        with contextlib.suppress(ValueError):
+            if ipaddress.ip_address(host).is_unspecified:  # bound to every address
+                host = "127.0.0.1"
+
+    verify: ssl.SSLContext | bool = True
+    local_ca = state / "edge" / "ca" / "ca.pem"
+    if cfg.edge.tls.cert_file is None and local_ca.is_file():
+        verify = ssl.create_default_context(cafile=str(local_ca))
+    return httpx.Client(
+        base_url=f"https://{host}:{cfg.edge.port}",
+        headers={"host": cfg.edge.hostname},
+        verify=verify,
+        timeout=10.0,
+    )

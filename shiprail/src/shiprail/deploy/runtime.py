@@ -42,7 +42,12 @@ def open_engine(say: Callable[[str], None] = output.say) -> Engine:
     return Engine(
         config,
         open_ledger(),
-        docker_platform(root, state, getattr(config.monitoring, "prometheus_url", None)),
+        docker_platform(
+            root,
+            state,
+            getattr(config.monitoring, "prometheus_url", None),
+            getattr(config.monitoring, "alertmanager_url", None),
+        ),
         file_sd_dir=file_sd_dir(config),
         root=root,
         say=say,

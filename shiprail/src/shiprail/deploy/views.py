@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shiprail.deploy import progress
 from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.progress import RolloutState
 from shiprail.deploy.records import Approval, Attempt, Release
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import Action
@@ -36,6 +38,8 @@ class EnvironmentStatus:
     release: Release | None
     replicas: Replicas
     locked_by: str | None
+    #: the canary in progress (step, weights, phase), read live from the ledger
+    rollout: RolloutState | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,7 @@ class EnvironmentStatus:
             "release": self.release.as_json() if self.release else None,
             "replicas": {"expected": self.replicas.expected, "running": self.replicas.running},
             "locked_by": self.locked_by,
+            "rollout": self.rollout.as_json() if self.rollout else None,
         }
 
     def line(self) -> str:
@@ -57,7 +62,10 @@ class EnvironmentStatus:
         )
         running = self.replicas.running
         reps = f"{running if running is not None else '?'}/{self.replicas.expected}"
-        return f"{self.environment:<8} {what}  replicas {reps}  {self.url}"
+        text = f"{self.environment:<8} {what}  replicas {reps}  {self.url}"
+        if self.rollout is not None:
+            text += f"\n{'':<8} {self.rollout.line()}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ def environment_status(
         release=live,
         replicas=Replicas(expected=cfg.replicas, running=running),
         locked_by=lock.holder if lock else None,
+        rollout=progress.in_progress(ledger, name),
     )
 
 

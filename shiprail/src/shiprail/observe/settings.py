@@ -2,7 +2,8 @@
 
 ``prometheus_url`` unset (the default) means no Prometheus: the release watch then judges a
 release by scraping its own ``/metrics``; set it and the watch, ``shiprail slo report`` and the
-dashboards checks use PromQL against that server.
+dashboards checks use PromQL against that server. ``alertmanager_url`` set, an aborted canary
+is announced there (``ShiprailCanaryAborted``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from shiprail.strict import StrictModel
 class MonitoringConfig(StrictModel):
     prometheus_url: str | None = Field(
         default=None, description="Prometheus base URL, e.g. http://127.0.0.1:9090"
+    )
+    alertmanager_url: str | None = Field(
+        default=None,
+        description="Alertmanager base URL; an aborted canary is posted there as an alert",
     )
     slo_dir: str = Field(default="monitoring/slo", description="SLO specs (*.yaml)")
     rules_file: str = Field(

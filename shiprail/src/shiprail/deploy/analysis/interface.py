@@ -10,8 +10,12 @@ in the ledger as-is.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from shiprail.deploy.settings import MetricCheck
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,43 @@ class Analysis(ABC):
     @abstractmethod
     def check(self, target: WatchTarget, limits: Limits) -> Verdict:
         """Judge the traffic since :meth:`begin` against ``limits``."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One canary analysis interval: how many requests the canary served, and the value of
+    each metric check by name (None when there was no data to compute it from).
+
+    ``problem`` names what made the interval unjudgeable for a reason that is the release's
+    fault (a replica that cannot be scraped): the canary counts it as a failed check."""
+
+    requests: float
+    values: dict[str, float | None] = field(default_factory=dict)
+    problem: str | None = None
+
+
+class MetricSource(ABC):
+    """Values of the canary's own series, one analysis interval at a time.
+
+    :meth:`begin` is called when traffic first reaches the canary; :meth:`measure` at the end
+    of each interval, for the traffic of that interval only. Like :class:`Analysis`, a bad
+    release is a measurement, never an exception."""
+
+    @abstractmethod
+    def validate(self, checks: Sequence[MetricCheck]) -> None:
+        """Raise ConfigError for a check this source cannot evaluate (before any rollout)."""
+
+    @abstractmethod
+    def begin(self, target: WatchTarget) -> None:
+        """Start measuring ``target`` (take a baseline when the source needs one)."""
+
+    @abstractmethod
+    def measure(
+        self, target: WatchTarget, checks: Sequence[MetricCheck], interval_seconds: float
+    ) -> Measurement:
+        """The canary's requests and each check's value over the last interval."""
+
+
+def promql_duration(seconds: float) -> str:
+    """An interval as a PromQL range (``30s``), rounded up to whole seconds."""
+    return f"{max(1, math.ceil(seconds))}s"

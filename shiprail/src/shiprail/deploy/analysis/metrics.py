@@ -6,18 +6,33 @@ latency histogram (linear interpolation inside the bucket, as Prometheus'
 ``histogram_quantile`` does). Probe routes (``/health``, ``/ready``, ``/metrics``) are left
 out so health checks do not dilute a real error rate. A replica that cannot be scraped
 counts as a failure: a release that stops answering must not look healthy.
+
+:class:`ReplicaMetricSource` computes a canary's two built-in checks the same way, between
+the scrapes at the start and the end of each analysis interval: ``request-success-rate``
+(percent of non-5xx answers) and ``request-duration`` (p99 in milliseconds). Other checks are
+PromQL and need ``monitoring.prometheus_url``.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
+from shiprail.deploy.analysis.interface import (
+    Analysis,
+    Limits,
+    Measurement,
+    MetricSource,
+    Verdict,
+    WatchTarget,
+)
+from shiprail.deploy.settings import MetricCheck
+from shiprail.errors import ConfigError
 
 REQUESTS = "http_requests_total"
 DURATION = "http_request_duration_seconds"
@@ -145,3 +160,68 @@ class MetricsAnalysis(Analysis):
         return Verdict(
             True, f"error ratio {ratio:.1%}, p95 {p95 or 0:.3f}s", ratio, p95, total.requests
         )
+
+
+def success_rate(sample: Sample) -> float | None:
+    """Percent of answers that were not 5xx; None without requests."""
+    if sample.requests <= 0:
+        return None
+    return 100.0 * (sample.requests - sample.errors) / sample.requests
+
+
+def p99_milliseconds(sample: Sample) -> float | None:
+    p99 = quantile(0.99, sample.buckets)
+    return None if p99 is None else p99 * 1000.0
+
+
+#: The checks computable from the replicas' own counters, by the name Flagger gives them.
+BUILTIN_CHECKS = {"request-success-rate": success_rate, "request-duration": p99_milliseconds}
+
+
+class ReplicaMetricSource(MetricSource):
+    """The canary's built-in checks from its replicas' ``/metrics``, between two scrapes."""
+
+    def __init__(self, client: httpx.Client | None = None) -> None:
+        self.client = client or httpx.Client(timeout=SCRAPE_TIMEOUT_SECONDS)
+        self._last: dict[str, Sample] = {}
+
+    def validate(self, checks: Sequence[MetricCheck]) -> None:
+        unknown = [c.name for c in checks if c.name not in BUILTIN_CHECKS]
+        if unknown:
+            raise ConfigError(
+                f"canary check(s) {', '.join(unknown)} are PromQL and need a Prometheus",
+                hint="set monitoring.prometheus_url in shiprail.yaml, or keep only the "
+                f"checks computed from the replicas' /metrics: {', '.join(BUILTIN_CHECKS)}",
+            )
+
+    def _scrape(self, url: str) -> Sample:
+        response = self.client.get(url.rstrip("/") + "/metrics")
+        response.raise_for_status()
+        return parse_metrics(response.text)
+
+    def begin(self, target: WatchTarget) -> None:
+        self._last = {}
+        for url in target.base_urls:
+            try:
+                self._last[url] = self._scrape(url)
+            except httpx.HTTPError:
+                self._last[url] = Sample()
+
+    def measure(
+        self, target: WatchTarget, checks: Sequence[MetricCheck], interval_seconds: float
+    ) -> Measurement:
+        total, problem = Sample(), None
+        for url in target.base_urls:
+            try:
+                now = self._scrape(url)
+            except httpx.HTTPError as exc:
+                problem = f"replica {url} cannot be scraped: {type(exc).__name__}"
+                continue
+            total = total.plus(now.minus(self._last.get(url, Sample())))
+            self._last[url] = now
+        values = {
+            check.name: BUILTIN_CHECKS[check.name](total)
+            for check in checks
+            if check.name in BUILTIN_CHECKS
+        }
+        return Measurement(total.requests, values, problem)

@@ -5,15 +5,27 @@ through the file_sd targets ``shiprail deploy`` writes at every switch, so each 
 carries ``environment`` and ``release`` labels and the new release is judged on its own
 traffic only, from :meth:`begin` on (``increase`` over the seconds since the switch).
 An unreachable Prometheus is a tool error (exit 3), never a verdict on the release.
+
+:class:`PrometheusMetricSource` evaluates a canary's metric checks (PromQL templates) the
+same way, one analysis interval at a time.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from shiprail.deploy.analysis.interface import Analysis, Limits, Verdict, WatchTarget
+from shiprail.deploy.analysis.interface import (
+    Analysis,
+    Limits,
+    Measurement,
+    MetricSource,
+    Verdict,
+    WatchTarget,
+    promql_duration,
+)
+from shiprail.deploy.settings import MetricCheck
 from shiprail.observe.promapi import PrometheusAPI
 
 #: Shortest window queried: Prometheus needs two scrapes inside a range to see an increase.
@@ -90,3 +102,46 @@ class PrometheusAnalysis(Analysis):
                 requests,
             )
         return Verdict(True, "error ratio and latency within limits", ratio, p95, requests)
+
+
+#: Routes that are probes, not users: kept out of the canary's request count.
+PROBE_ROUTES = "/health|/ready|/metrics|/version"
+
+
+class PrometheusMetricSource(MetricSource):
+    """The canary's checks as PromQL, over the canary's own series (its ``release`` label,
+    written to file_sd at every split). Each check's template is formatted with the
+    environment, the release and the analysis interval (``30s``); the request count leaves
+    the probe routes out, so health checks alone never make a quiet canary judgeable."""
+
+    def __init__(self, api: PrometheusAPI) -> None:
+        self.api = api
+
+    def validate(self, checks: Sequence[MetricCheck]) -> None:
+        """Every check is PromQL, which Prometheus evaluates (a bad query fails at the first
+        interval as a usage error)."""
+
+    def begin(self, target: WatchTarget) -> None:
+        """Nothing to remember: every query covers the last interval by its range."""
+
+    def requests_query(self, target: WatchTarget, interval: str) -> str:
+        labels = (
+            f'environment="{target.environment}", release="{target.release_id}", '
+            f'route!~"{PROBE_ROUTES}"'
+        )
+        return f"sum(increase(http_requests_total{{{labels}}}[{interval}]))"
+
+    def measure(
+        self, target: WatchTarget, checks: Sequence[MetricCheck], interval_seconds: float
+    ) -> Measurement:
+        interval = promql_duration(interval_seconds)
+        requests = self.api.query_value(self.requests_query(target, interval)) or 0.0
+        values = {
+            check.name: self.api.query_value(
+                check.query.format(
+                    environment=target.environment, release=target.release_id, interval=interval
+                )
+            )
+            for check in checks
+        }
+        return Measurement(requests, values)

@@ -1,14 +1,17 @@
-"""What every rollout strategy shares: replica smoke checks and the route to a set of replicas."""
+"""What every rollout strategy shares: starting and proving the new replicas (start, health,
+smoke), the route to a set of replicas, undoing on failure, and stopping the old release."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
-from shiprail.deploy.routers.interface import Route
-from shiprail.deploy.settings import SmokeCheck
-from shiprail.deploy.targets.interface import Instance
+from shiprail.deploy.routers.interface import Route, Router
+from shiprail.deploy.settings import EnvironmentConfig, SmokeCheck
+from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed
 
 COLOURS = ("blue", "green")
@@ -70,3 +73,100 @@ def route_for(environment: str, hostname: str, instances: list[Instance], port: 
         names=tuple(i.name for i in instances),
         port=port,
     )
+
+
+@dataclass(kw_only=True)
+class RolloutBase:
+    """One rollout of ``spec`` beside the ``previous`` replicas; subclasses give ``_run`` (the
+    strategy) and ``abort`` (its undo). ``on_switch`` is told each time all traffic moves to
+    one release (file_sd); ``cause`` is what the ledger should record about a success that
+    needs explaining (e.g. analysis skipped by a person)."""
+
+    environment: str
+    config: EnvironmentConfig
+    target: Target
+    router: Router
+    spec: ReleaseSpec
+    previous: list[Instance]
+    on_switch: Callable[[list[Instance]], None]
+    say: Callable[[str], None] = lambda _m: None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    smoke_client: httpx.Client | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    new: list[Instance] = field(default_factory=list)
+    cause: str | None = None
+
+    def _step(self, name: str, started: float) -> None:
+        self.timings[name] = self.clock() - started
+
+    def run(self) -> list[Instance]:
+        """Roll out; on any failure (or interruption) restore the previous release and raise."""
+        began = self.clock()
+        try:
+            self._run()
+        except BaseException as exc:
+            self.abort(exc)
+            if isinstance(exc, KeyboardInterrupt):
+                raise DeployFailed(f"interrupted; {self._restored()}") from None
+            raise
+        finally:
+            self.timings["total"] = self.clock() - began
+        return self.new
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        raise NotImplementedError
+
+    def _restored(self) -> str:
+        if self.previous:
+            return f"release {self.previous[0].release_id} is still serving"
+        return "there was no previous release to keep serving"
+
+    def route(self, instances: list[Instance]) -> Route:
+        cfg = self.config
+        return route_for(self.environment, cfg.edge.hostname, instances, cfg.container_port)
+
+    def start_and_prove(self) -> None:
+        """Start the new replicas beside the live ones, wait for health, run the smoke checks."""
+        cfg = self.config
+        t = self.clock()
+        self.say(
+            f"starting {self.spec.replicas} {self.spec.colour} replica(s) of {self.spec.release_id}"
+        )
+        self.new = self.target.start(self.spec)
+        self._step("start", t)
+
+        t = self.clock()
+        self.say(f"waiting for health (up to {cfg.health.timeout_seconds:.0f}s)")
+        self.new = self.target.wait_healthy(self.new, cfg.health.timeout_seconds)
+        self._step("healthy", t)
+
+        t = self.clock()
+        self.say(f"smoke checks: {', '.join(c.path for c in cfg.smoke) or 'none'}")
+        run_smoke(self.new, cfg.smoke, self.smoke_client)
+        self._step("smoke", t)
+
+    def retire_previous(self, switched_at: float) -> None:
+        """Once the old release served its last requests (drain), stop it; keep it for rollback."""
+        remaining = self.config.drain_seconds - (self.clock() - switched_at)
+        if remaining > 0 and self.previous:
+            self.sleep(remaining)
+        t = self.clock()
+        if self.previous:
+            self.say(f"stopping the previous release {self.previous[0].release_id} (kept)")
+            self.target.stop(self.previous, STOP_GRACE_SECONDS)
+        self._step("drain", t)
+
+    def back_to_previous(self) -> None:
+        """Send all traffic to the previous release again (it was never stopped)."""
+        if self.previous:
+            self.say(f"switching back to {self.previous[0].release_id}")
+            self.router.switch(self.route(self.previous))
+            self.on_switch(self.previous)
+
+    def leftovers(self) -> list[Instance]:
+        """The new release's containers, also when ``start`` failed half-way."""
+        return self.new or self.target.instances(self.environment, self.spec.release_id)
