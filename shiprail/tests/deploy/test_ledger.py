@@ -78,9 +78,16 @@ def _states_are_stored_as_their_text(ledger: Ledger) -> None:
                 row = connection.execute(query, {"id": attempt}).one()
             assert tuple(row) == (action.value, state.value)
     recorded = ledger.attempts(env, limit=1)[0]
+    last = list(AttemptState)[-1]
     assert recorded.action is Action.rollback
-    assert recorded.status is AttemptState.awaiting_approval
-    assert json.loads(json.dumps(recorded.as_json()))["status"] == "awaiting-approval"
+    assert recorded.status is last
+    assert json.loads(json.dumps(recorded.as_json()))["status"] == last.value
+    approval = ledger.begin_attempt(
+        environment=env, release_id=release.id, action=Action.promote, actor="alice"
+    )
+    ledger.finish_attempt(approval, status=AttemptState.awaiting_approval)
+    waiting = ledger.attempts(env, limit=1)[0]
+    assert json.loads(json.dumps(waiting.as_json()))["status"] == "awaiting-approval"
 
 
 def test_ledger_on_sqlite(tmp_path: Path) -> None:
