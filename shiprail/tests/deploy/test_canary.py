@@ -125,6 +125,25 @@ def test_no_traffic_pauses_then_aborts(canary: CanaryWorld) -> None:
     assert canary.ledger.attempts("dev")[0].status == "aborted"
 
 
+@pytest.mark.parametrize(("image", "detect"), [("errors", 10.0), ("quiet", 15.0)])
+def test_aborted_attempt_reports_its_time_to_detect(
+    canary: CanaryWorld, image: str, detect: float
+) -> None:
+    """From the first split to the abort decision: two failed 5 s intervals (threshold 2), or
+    three paused ones; the analysis time is recorded for the aborted attempt too."""
+    with pytest.raises(DeployFailed, match="canary aborted"):
+        canary.engine.deploy("dev", f"workorders:{image}")
+    timings = canary.ledger.attempts("dev")[0].timings
+    assert timings["detect"] == detect
+    assert timings["analysis"] >= detect
+
+
+def test_promoted_attempt_has_no_time_to_detect(canary: CanaryWorld) -> None:
+    canary.engine.deploy("dev", "workorders:v2")
+    timings = canary.ledger.attempts("dev")[0].timings
+    assert "detect" not in timings and timings["analysis"] == 20.0, timings
+
+
 def test_abort_requested_from_another_process(canary: CanaryWorld) -> None:
     def bob(n: int) -> None:
         if n == 2:

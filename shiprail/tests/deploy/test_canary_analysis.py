@@ -114,7 +114,10 @@ def test_prometheus_source_formats_the_templates() -> None:
     assert measured == Measurement(120.0, {"request-success-rate": 97.5, "request-duration": None})
     assert 'environment="prod", release="r2", route!~"/health|/ready' in queries[0]
     assert queries[0].endswith("[30s]))")
-    assert 'http_requests_total{environment="prod",release="r2",status!~"5.."}[30s]' in queries[1]
+    assert (
+        'http_requests_total{environment="prod",release="r2",'
+        'route!~"/health|/ready|/metrics|/version",status!~"5.."}[30s]'
+    ) in queries[1]
     assert "{{" not in queries[2] and "[30s]))) * 1000" in queries[2]
     assert failed_checks(CHECKS, measured) == [
         "request-success-rate 97.50 < 99",

@@ -122,16 +122,24 @@ class MetricCheck(StrictModel):
         return self
 
 
+#: Routes that are probes and scrapes, not users: the route templates the service labels
+#: them with. Docker's health probe (``/ready``) and Prometheus' scrape (``/metrics``) always
+#: succeed and would dilute a canary's success rate; the replicas' own /metrics analysis
+#: leaves out the same routes.
+PROBE_ROUTES = "/health|/ready|/metrics|/version"
+#: The label matchers of a canary's user traffic (formatted later with environment, release).
+_USER_TRAFFIC = 'environment="{environment}",release="{release}",route!~"' + PROBE_ROUTES + '"'
+
+
 def _flagger_checks() -> list[MetricCheck]:
-    """Flagger's built-in checks: request success rate >= 99 %, p99 latency <= 500 ms."""
+    """Flagger's built-in checks: request success rate >= 99 %, p99 latency <= 500 ms, over
+    the canary's user traffic (probe routes left out)."""
     return [
         MetricCheck(
             name="request-success-rate",
             query=(
-                'sum(rate(http_requests_total{{environment="{environment}",'
-                'release="{release}",status!~"5.."}}[{interval}])) / '
-                'sum(rate(http_requests_total{{environment="{environment}",'
-                'release="{release}"}}[{interval}])) * 100'
+                "sum(rate(http_requests_total{{" + _USER_TRAFFIC + ',status!~"5.."}}[{interval}]))'
+                " / sum(rate(http_requests_total{{" + _USER_TRAFFIC + "}}[{interval}])) * 100"
             ),
             min=99.0,
         ),
@@ -139,7 +147,7 @@ def _flagger_checks() -> list[MetricCheck]:
             name="request-duration",
             query=(
                 "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket"
-                '{{environment="{environment}",release="{release}"}}[{interval}]))) * 1000'
+                "{{" + _USER_TRAFFIC + "}}[{interval}]))) * 1000"
             ),
             max=500.0,
         ),

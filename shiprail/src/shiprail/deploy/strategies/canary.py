@@ -77,6 +77,7 @@ class CanaryRollout(RolloutBase):
     announce: Callable[[str, str, str], str | None] | None = None
     weight: int = 0
     step: int = 0
+    split_at: float | None = None
 
     def _run(self) -> None:
         canary = self.config.canary
@@ -85,9 +86,11 @@ class CanaryRollout(RolloutBase):
         self.start_and_prove()
         target = WatchTarget(self.environment, self.spec.release_id, tuple(i.url for i in self.new))
         t = self.clock()
-        with self._synthetic_load():
-            self.analyse(target)
-        self._step("analysis", t)
+        try:
+            with self._synthetic_load():
+                self.analyse(target)
+        finally:  # an aborted canary's attempt reports how long it was judged too
+            self._step("analysis", t)
         switched_at = self.clock()
         if self.weight < 100:  # analysis skipped by a person before the last step
             self._route(100)
@@ -154,7 +157,7 @@ class CanaryRollout(RolloutBase):
                 self.say(detail)
                 self._record(Phase.paused, detail)
                 if paused >= canary.max_paused_intervals:
-                    raise CanaryAborted(
+                    raise self._decide_abort(
                         f"canary aborted at {where}: too little traffic to judge it for "
                         f"{paused} interval(s) of {canary.interval_seconds:g}s "
                         f"(fewer than {canary.min_requests} requests each)"
@@ -170,7 +173,7 @@ class CanaryRollout(RolloutBase):
                 self.say(detail)
                 self._record(Phase.progressing, detail)
                 if failed >= canary.threshold:
-                    raise CanaryAborted(f"canary aborted: {detail}")
+                    raise self._decide_abort(f"canary aborted: {detail}")
                 continue
             self.say(f"{where} passed with {measurement.requests:.0f} canary request(s)")
             if self.weight >= 100:
@@ -183,10 +186,18 @@ class CanaryRollout(RolloutBase):
         self._route(weight)
         self.on_split(self.previous, self.new)
         if first:
+            self.split_at = self.clock()
             self.metrics.begin(target)
         detail = f"canary {weight}%, stable {100 - weight}%"
         self.say(f"step {self.step}/{len(self.config.canary.steps)}: {detail}")
         self._record(Phase.progressing, detail)
+
+    def _decide_abort(self, message: str) -> CanaryAborted:
+        """The abort decision; ``timings["detect"]`` is how long it took from the first split
+        (the time a bad canary had real traffic before it was caught)."""
+        if self.split_at is not None:
+            self.timings["detect"] = self.clock() - self.split_at
+        return CanaryAborted(message)
 
     def _handle_request(self) -> bool:
         """Act on a person's request from the ledger: raise for abort, True for skip-analysis."""
@@ -195,7 +206,7 @@ class CanaryRollout(RolloutBase):
             return False
         who = f"{state.requested_by}: {state.request_reason}"
         if state.requested == Request.abort:
-            raise CanaryAborted(f"canary aborted by {who}")
+            raise self._decide_abort(f"canary aborted by {who}")
         self.cause = f"analysis skipped by {who}"
         self.say(f"{self.cause}; sending all traffic to the canary")
         return True
