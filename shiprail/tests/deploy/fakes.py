@@ -28,6 +28,8 @@ class FakeTarget(Target):
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
     containers: dict[str, Instance] = field(default_factory=dict)
     removed_images: list[str] = field(default_factory=list)
+    #: replicas removed without a graceful stop first (requests in flight would fail)
+    removed_while_running: list[str] = field(default_factory=list)
     started_specs: list[ReleaseSpec] = field(default_factory=list)
     port: int = 20000
 
@@ -84,7 +86,9 @@ class FakeTarget(Target):
 
     def remove(self, instances: list[Instance]) -> None:
         for instance in instances:
-            self.containers.pop(instance.name, None)
+            current = self.containers.pop(instance.name, None)
+            if current is not None and current.running:
+                self.removed_while_running.append(instance.name)
 
     def remove_image(self, image: str) -> bool:
         if any(i.image == image for i in self.containers.values()):

@@ -31,12 +31,12 @@ from shiprail.deploy.analysis.interface import (
     Verdict,
     WatchTarget,
 )
-from shiprail.deploy.settings import MetricCheck
+from shiprail.deploy.settings import PROBE_ROUTES, MetricCheck
 from shiprail.errors import ConfigError
 
 REQUESTS = "http_requests_total"
 DURATION = "http_request_duration_seconds"
-IGNORED_ROUTES = frozenset({"/health", "/ready", "/metrics", "/version"})
+IGNORED_ROUTES = frozenset(PROBE_ROUTES.split("|"))
 SCRAPE_TIMEOUT_SECONDS = 3.0
 
 

@@ -25,7 +25,7 @@ from shiprail.deploy.analysis.interface import (
     WatchTarget,
     promql_duration,
 )
-from shiprail.deploy.settings import MetricCheck
+from shiprail.deploy.settings import PROBE_ROUTES, MetricCheck
 from shiprail.observe.promapi import PrometheusAPI
 
 #: Shortest window queried: Prometheus needs two scrapes inside a range to see an increase.
@@ -102,10 +102,6 @@ class PrometheusAnalysis(Analysis):
                 requests,
             )
         return Verdict(True, "error ratio and latency within limits", ratio, p95, requests)
-
-
-#: Routes that are probes, not users: kept out of the canary's request count.
-PROBE_ROUTES = "/health|/ready|/metrics|/version"
 
 
 class PrometheusMetricSource(MetricSource):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shiprail.deploy.analysis.interface import Analysis, Limits, WatchTarget
-from shiprail.deploy.strategies.common import RolloutBase
+from shiprail.deploy.strategies.common import STOP_GRACE_SECONDS, RolloutBase
 from shiprail.errors import WatchFailed
 
 
@@ -63,4 +63,7 @@ class Rollout(RolloutBase):
             self.back_to_previous()
         leftovers = self.leftovers()
         if leftovers:
+            if self.switched:
+                # requests the edge sent before it switched back finish on the new replicas
+                self.target.stop(leftovers, STOP_GRACE_SECONDS)
             self.target.remove(leftovers)
