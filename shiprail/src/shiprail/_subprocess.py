@@ -98,11 +98,14 @@ def start(
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
     install_hint: str = INSTALL_HINT,
+    detach: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start a long-running tool (a server) in the background, its output going to ``log_path``.
 
     The caller owns the process and must stop it (``terminate`` then ``wait``); the log file
-    keeps the output for error messages instead of echoing it.
+    keeps the output for error messages instead of echoing it. ``detach`` starts it in a
+    session of its own, so a server meant to outlive the command (``shiprail registry up``)
+    is not hit by the terminal's Ctrl-C or hang-up.
     """
     executable = which(args[0])
     if executable is None:
@@ -117,6 +120,7 @@ def start(
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=detach,
             )
         except OSError as exc:
             raise ToolCrashed(f"'{args[0]}' could not be started: {exc.strerror}") from exc

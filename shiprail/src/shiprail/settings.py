@@ -54,6 +54,8 @@ class Settings:
     debian_mirror: str | None = None
     #: the Docker Engine used for the ``local`` target and image builds
     docker_host: str | None = None
+    #: the passphrase of the cosign private key (never in a repr; cosign gets it privately)
+    cosign_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -88,6 +90,7 @@ VARIABLES: dict[str, str] = {
     "verbose": "SHIPRAIL_VERBOSE",
     "debian_mirror": "SHIPRAIL_DEBIAN_MIRROR",
     "docker_host": "DOCKER_HOST",
+    "cosign_password": "SHIPRAIL_COSIGN_PASSWORD",
 }
 
 

@@ -28,7 +28,11 @@ VERSION_ARGS: dict[str, tuple[str, ...]] = {
     "openssl": ("version",),
 }
 #: Binaries whose version is best read from the Debian package (they print none themselves).
-DPKG_VERSION = {"pg_ctlcluster": "postgresql", "debootstrap": "debootstrap"}
+DPKG_VERSION = {
+    "pg_ctlcluster": "postgresql",
+    "debootstrap": "debootstrap",
+    "htpasswd": "apache2-utils",  # prints no version of its own
+}
 
 
 @dataclass(frozen=True)
