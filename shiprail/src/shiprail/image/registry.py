@@ -8,7 +8,8 @@ by digest) with no registry on the internet. Everything lives under ``<state>/re
     htpasswd       bcrypt entries (the registry accepts no other hash), made by ``htpasswd -B``
     password       the generated password of user ``shiprail`` (mode 0600; never printed)
     tls/           a leaf certificate for 127.0.0.1 signed by the local CA of ``deploy.tls``
-    storage/       the blobs and manifests (kept by ``down``; removed by ``down --purge``)
+    storage/       the blobs and manifests (kept by ``down``; ``down --purge`` removes them
+                   and the CA installed for the Docker Engine)
     registry.json  the port and pid of the running process; registry.log its output
 
 The Docker Engine treats 127.0.0.0/8 as an insecure registry by default (it still speaks TLS,
@@ -118,6 +119,7 @@ class LocalRegistry:
     def down(self, *, purge: bool = False) -> bool:
         """Stop the registry; True when one was running. ``purge`` also deletes its storage."""
         pid = self._running_pid()
+        host = self.status().host
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
@@ -130,6 +132,8 @@ class LocalRegistry:
             self._meta.write_text(json.dumps({"port": meta.get("port")}))
         if purge and self.storage.exists():
             shutil.rmtree(self.storage)
+        if purge and host:
+            untrust_docker_engine(host, self.ca_file)
         return pid is not None
 
     def status(self) -> RegistryStatus:
@@ -175,15 +179,18 @@ class LocalRegistry:
 
     def _wait_ready(self, pid: int, port: int) -> None:
         """Return when ``/v2/`` answers over TLS (401: auth is on); else stop and raise."""
+        import ssl
+
         import httpx
 
+        context = ssl.create_default_context(cafile=str(self.ca_file))
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         url = f"https://{LOOPBACK}:{port}/v2/"
         while time.monotonic() < deadline:
             if not _alive(pid):
                 break
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, verify=str(self.ca_file), timeout=2.0).status_code == 401:
+                if httpx.get(url, verify=context, timeout=2.0).status_code == 401:
                     return
             time.sleep(0.2)
         self.down()
@@ -251,6 +258,15 @@ def trust_docker_engine(host: str, ca_file: Path, certs_dir: Path = DOCKER_CERTS
             f"mkdir -p {target.parent} && cp {ca_file} {target}"
         )
     return f"Docker Engine trusts the local CA ({target})"
+
+
+def untrust_docker_engine(host: str, ca_file: Path, certs_dir: Path = DOCKER_CERTS_DIR) -> None:
+    """Remove what :func:`trust_docker_engine` installed for ``host`` (only if it is ours)."""
+    target = certs_dir / host / "ca.crt"
+    with contextlib.suppress(OSError):
+        if target.read_bytes() == ca_file.read_bytes():
+            target.unlink()
+            target.parent.rmdir()
 
 
 def _free_port() -> int:

@@ -1,0 +1,118 @@
+"""Sign a pushed image and attach signed attestations, always by digest, with cosign.
+
+- the signature: ``cosign sign`` over ``<registry>/<repo>@<digest>``;
+- the provenance: ``cosign attest --type slsaprovenance1`` with the SLSA v1 predicate of
+  ``provenance.py``;
+- the SBOM: ``cosign attest --type cyclonedx`` with a CycloneDX JSON file the caller made.
+
+Signing a tag would sign whatever the tag points to at that moment; the digest names the
+content. Offline nothing is uploaded to a transparency log (``cosign.OFFLINE_NOTE``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shiprail.errors import UsageError
+from shiprail.image import cosign
+from shiprail.image.registry import RegistryAccess
+
+PROVENANCE_TYPE = "slsaprovenance1"
+SBOM_TYPE = "cyclonedx"
+
+
+@dataclass(frozen=True)
+class Signed:
+    reference: str  # <registry>/<repo>@sha256:...
+    attestations: tuple[str, ...]  # the predicate types attached
+    note: str = cosign.OFFLINE_NOTE
+
+
+def _by_digest(reference: str) -> str:
+    if "@sha256:" not in reference:
+        raise UsageError(
+            f"{reference} is not a reference by digest",
+            hint="sign <registry>/<repo>@sha256:..., as shiprail image publish prints it",
+        )
+    return reference
+
+
+def sign(reference: str, key: cosign.SigningKey, access: RegistryAccess) -> None:
+    """Sign the image at ``reference`` (by digest) and push the signature beside it."""
+    cosign.run(
+        [
+            "sign",
+            f"--key={key.path}",
+            "--tlog-upload=false",
+            "--yes",
+            _by_digest(reference),
+        ],
+        access=access,
+        password=key.password,
+    )
+
+
+def attest(
+    reference: str,
+    key: cosign.SigningKey,
+    access: RegistryAccess,
+    *,
+    predicate_type: str,
+    predicate_file: Path,
+) -> None:
+    """Attach a signed in-toto attestation of ``predicate_type`` to the image."""
+    cosign.run(
+        [
+            "attest",
+            f"--key={key.path}",
+            f"--type={predicate_type}",
+            f"--predicate={predicate_file}",
+            "--tlog-upload=false",
+            "--yes",
+            _by_digest(reference),
+        ],
+        access=access,
+        password=key.password,
+    )
+
+
+def attest_provenance(
+    reference: str, key: cosign.SigningKey, access: RegistryAccess, predicate: dict[str, Any]
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="shiprail-provenance-") as tmp:
+        path = Path(tmp) / "provenance.json"
+        path.write_text(json.dumps(predicate, indent=2))
+        attest(reference, key, access, predicate_type=PROVENANCE_TYPE, predicate_file=path)
+
+
+def attest_sbom(reference: str, key: cosign.SigningKey, access: RegistryAccess, sbom: Path) -> None:
+    """Attach a CycloneDX JSON SBOM (made elsewhere, e.g. by Trivy) as a signed attestation."""
+    try:
+        document = json.loads(sbom.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the SBOM {sbom}: {exc}") from None
+    if document.get("bomFormat") != "CycloneDX":
+        raise UsageError(f"{sbom} is not a CycloneDX JSON document (bomFormat)")
+    attest(reference, key, access, predicate_type=SBOM_TYPE, predicate_file=sbom)
+
+
+def sign_and_attest(
+    reference: str,
+    key: cosign.SigningKey,
+    access: RegistryAccess,
+    *,
+    provenance: dict[str, Any],
+    sbom: Path | None = None,
+) -> Signed:
+    """The signature, then the provenance, then the SBOM when one is given."""
+    sign(reference, key, access)
+    attest_provenance(reference, key, access, provenance)
+    attached = [PROVENANCE_TYPE]
+    if sbom is not None:
+        attest_sbom(reference, key, access, sbom)
+        attached.append(SBOM_TYPE)
+    return Signed(reference, tuple(attached))
