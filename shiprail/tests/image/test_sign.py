@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from shiprail.cli import app
 from shiprail.errors import Refused
 from shiprail.image import keys, provenance
 from shiprail.image.base import ensure_base_image
@@ -144,7 +146,9 @@ def test_publish_pushes_by_digest_with_release_tags(published: Published, repo, 
         auth=(access.username, access.password),
         verify=trust(access.ca_file),
     ).json()["tags"]
-    assert sorted(listed) == sorted(published.pushed.tags) and "latest" not in listed
+    cosign_tags = [published.pushed.digest.replace(":", "-") + s for s in (".att", ".sig")]
+    assert sorted(listed) == sorted([*published.pushed.tags, *cosign_tags])
+    assert "latest" not in listed
     assert published.signed.attestations == ("slsaprovenance1", "cyclonedx")
 
 
@@ -270,3 +274,32 @@ def decode_first(output: str) -> dict:
 
     envelope = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     return json.loads(base64.b64decode(envelope["payload"]))
+
+
+def test_cli_verify_passes_and_refuses_with_exit_1(
+    published, registry, key_dirs, repo, monkeypatch
+):
+    monkeypatch.setenv("SHIPRAIL_STATE_DIR", str(registry.dir.parent))
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(repo))  # this repository, its HEAD
+    runner = CliRunner()
+    ref = published.pushed.reference
+    good = runner.invoke(app, ["verify", ref, "--key", str(key_dirs[0].public_key), "--json"])
+    assert good.exit_code == 0, good.output
+    assert json.loads(good.stdout)["passed"] is True
+    bad = runner.invoke(app, ["verify", ref, "--key", str(key_dirs[1].public_key)])
+    assert bad.exit_code == 1
+    assert "check 'signature' failed" in bad.output and "no transparency log" in bad.output
+
+
+def test_cli_keys_generate_encrypts_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHIPRAIL_COSIGN_PASSWORD", PASSWORD)
+    require_tools("cosign")
+    runner = CliRunner()
+    made = runner.invoke(app, ["keys", "generate", "--dir", str(tmp_path / "k")])
+    assert made.exit_code == 0, made.output
+    assert made.stdout.strip() == str(tmp_path / "k" / "cosign.pub")
+    assert PASSWORD not in made.output
+    private = (tmp_path / "k" / "cosign.key").read_text()
+    assert "ENCRYPTED" in private.splitlines()[0]
+    again = runner.invoke(app, ["keys", "generate", "--dir", str(tmp_path / "k")])
+    assert again.exit_code == 2 and "already exists" in again.output

@@ -113,15 +113,19 @@ def builder_id() -> str:
 
 
 def base_image(client: DockerClient, image_ref: str) -> Dependency | None:
-    """The local image whose layers are the longest proper prefix of ``image_ref``'s: the
-    image it was built FROM (found by content, so it holds whatever tag it was built with)."""
+    """The image ``image_ref`` was built FROM, found by content: the other local image whose
+    layers are the longest prefix of its layers (the oldest on a tie: a base is always older
+    than what is built on it, and an image that only adds metadata shares all its layers)."""
     with docker_errors(f"could not inspect {image_ref}"):
-        layers = client.images.get(image_ref).attrs["RootFS"]["Layers"]
+        image = client.images.get(image_ref)
         candidates = client.images.list()
+    layers = image.attrs["RootFS"]["Layers"]
     best, best_len = None, 0
-    for candidate in candidates:
+    for candidate in sorted(candidates, key=lambda c: str(c.attrs.get("Created", ""))):
         theirs = candidate.attrs.get("RootFS", {}).get("Layers", [])
-        if best_len < len(theirs) < len(layers) and layers[: len(theirs)] == theirs:
+        if candidate.id == image.id or layers[: len(theirs)] != theirs:
+            continue
+        if len(theirs) > best_len:  # strictly longer: on a tie the older one stays
             best, best_len = candidate, len(theirs)
     if best is None:
         return None
