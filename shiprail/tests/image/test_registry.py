@@ -82,8 +82,8 @@ def test_trusting_the_engine_writes_and_removes_only_our_ca(tmp_path):
 
 
 def test_cli_registry_up_status_down(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHIPRAIL_STATE_DIR", str(tmp_path))  # before anything reads settings
     require_tools("docker-registry", "htpasswd", "openssl")
-    monkeypatch.setenv("SHIPRAIL_STATE_DIR", str(tmp_path))
     runner = CliRunner()
     try:
         up = runner.invoke(app, ["registry", "up"])
