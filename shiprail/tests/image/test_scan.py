@@ -63,6 +63,14 @@ def test_sbom_lists_debian_and_python_packages(docker_client, workorders_image, 
     assert fastapi.version and fastapi.purl == f"pkg:pypi/fastapi@{fastapi.version}"
     assert fastapi.path and "site-packages/fastapi-" in fastapi.path
     assert config.is_file()
+    again = write_sbom(
+        docker_client,
+        workorders_image.reference,
+        tmp_path / "sbom",
+        cache_dir=tmp_path / "trivy-cache",
+        timeout=900,
+    )
+    assert again == sbom, "one SBOM per digest, kept: its sha256 stays what was recorded"
 
 
 def test_debian_and_python_advisories_block(workorders_image, trivy_db, tmp_path):

@@ -83,8 +83,10 @@ def exported(client: DockerClient, reference: str) -> Iterator[Path]:
 def make_sbom(
     tarball: Path, reference: str, digest: str, dest: Path, *, cache_dir: Path, timeout: float
 ) -> Sbom:
-    """Write the CycloneDX SBOM of the exported image to ``dest`` (its parent is created)."""
+    """Write the CycloneDX SBOM of the exported image to ``dest`` (its parent is created),
+    through a temporary file, so an interrupted run never leaves half an SBOM behind."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.partial")
     run_trivy(
         trivy_command(
             "image",
@@ -93,11 +95,25 @@ def make_sbom(
             "--format",
             "cyclonedx",
             "--output",
-            str(dest),
+            str(partial),
             cache_dir=cache_dir,
         ),
         timeout,
     )
+    partial.replace(dest)
+    return Sbom(dest, sha256_file(dest), reference, digest)
+
+
+def stored_sbom(dest: Path, reference: str, digest: str) -> Sbom | None:
+    """The SBOM already kept for this digest, if any.
+
+    A digest names the image's content, so its SBOM is written once and kept: Trivy's
+    CycloneDX output differs on every run (serial number, timestamp), and the sha256 a
+    release records (and a signature attests) must keep naming the file on disk.
+    """
+    if not dest.is_file():
+        return None
+    read_packages(dest)  # a damaged file is an error, not silently replaced
     return Sbom(dest, sha256_file(dest), reference, digest)
 
 
@@ -109,17 +125,14 @@ def sbom_path(sbom_dir: Path, digest: str) -> Path:
 def write_sbom(
     client: DockerClient, reference: str, sbom_dir: Path, *, cache_dir: Path, timeout: float
 ) -> Sbom:
-    """Export the local image and store its SBOM under its digest in ``sbom_dir``."""
+    """The SBOM of a local image, kept under its digest in ``sbom_dir`` (made once)."""
     digest = image_digest(client, reference)
+    dest = sbom_path(sbom_dir, digest)
+    stored = stored_sbom(dest, reference, digest)
+    if stored is not None:
+        return stored
     with exported(client, reference) as tarball:
-        return make_sbom(
-            tarball,
-            reference,
-            digest,
-            sbom_path(sbom_dir, digest),
-            cache_dir=cache_dir,
-            timeout=timeout,
-        )
+        return make_sbom(tarball, reference, digest, dest, cache_dir=cache_dir, timeout=timeout)
 
 
 def read_packages(path: Path) -> list[Package]:

@@ -25,7 +25,15 @@ from shiprail.config import CONFIG_FILE, ShiprailConfig, load_config
 from shiprail.errors import GateFailed, ToolError, ToolMissing, UsageError
 from shiprail.findings import Category
 from shiprail.image import trivy
-from shiprail.image.sbom import Sbom, exported, image_digest, make_sbom, python_pins, sbom_path
+from shiprail.image.sbom import (
+    Sbom,
+    exported,
+    image_digest,
+    make_sbom,
+    python_pins,
+    sbom_path,
+    stored_sbom,
+)
 from shiprail.image.trivy import TrivyData
 from shiprail.scan import waivers as waivers_mod
 from shiprail.scan.command import plan_report_outputs, write_outputs
@@ -180,16 +188,14 @@ def scan_image(
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     digest = image_digest(client, reference)
+    dest = sbom_path(ctx.sbom_dir(), digest)
     with exported(client, reference) as tarball:
-        progress(f"SBOM of {reference} ({digest[:19]})")
-        sbom = make_sbom(
-            tarball,
-            reference,
-            digest,
-            sbom_path(ctx.sbom_dir(), digest),
-            cache_dir=ctx.data.cache_dir,
-            timeout=ctx.timeout,
-        )
+        sbom = stored_sbom(dest, reference, digest)
+        if sbom is None:
+            progress(f"SBOM of {reference} ({digest[:19]})")
+            sbom = make_sbom(
+                tarball, reference, digest, dest, cache_dir=ctx.data.cache_dir, timeout=ctx.timeout
+            )
         trivy_scan = trivy_run(["image", "--input", str(tarball)], ctx, progress)
     packages = sbom.packages()
     trivy_scan.files = len(packages)
