@@ -5,9 +5,10 @@
 //
 // The advisory is CVE-2023-45853 (integer overflow in zlib's MiniZip, CVSS 9.8, CRITICAL
 // by NVD) for the Debian source package "zlib", which the workorders image carries as
-// zlib1g 1:1.2.13.dfsg-1. Debian fixed it in 1:1.3.dfsg+really1.3.1-1 (trixie) and left
-// bookworm unfixed; the database records that fixed version under "debian 12", so Trivy
-// reports the installed package as affected with a fix above it.
+// zlib1g 1:1.2.13.dfsg-1. Upstream fixed it in zlib 1.3.1, which Debian ships in trixie as
+// 1:1.3.dfsg+really1.3.1-1; Debian's tracker leaves bookworm unfixed (minizip is not built
+// there). This database records the trixie version as the fix under "debian 12", so Trivy
+// reports the installed package as affected with a fixed version above it.
 //
 // The buckets are written with trivy-db's own functions, the same way its Debian source
 // writes them: the advisory under "debian 12" -> source package -> CVE, the severity and
