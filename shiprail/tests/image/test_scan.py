@@ -8,7 +8,9 @@ trivy-db module's own writers); the Python advisory from an OSV directory, the d
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +172,42 @@ def test_a_missing_database_dir_is_a_tool_error(workorders_image, tmp_path):
     result = shiprail(args, tmp_path)
     assert result.returncode == 3
     assert "no Trivy database in" in result.stderr
+
+
+#: A GitHub token's shape, split so the repository's own secret scanners do not flag it.
+LEAKED_TOKEN = "ghp_" + "8f3Kq9ZxV2mN7bL4" + "tR6yW1cD5hJ0sA3eGuPi"
+
+
+@pytest.fixture(scope="module")
+def leaky_image(docker_client, workorders_image) -> Iterator[str]:
+    """An image built from the same base that runs as root and carries a token in a file."""
+    dockerfile = (
+        f'FROM {workorders_image.base}\nRUN printf "token = {LEAKED_TOKEN}\\n" > /etc/leaked.conf\n'
+    )
+    tag = "shiprail-test/leaky:scan"
+    docker_client.images.build(
+        fileobj=io.BytesIO(dockerfile.encode()), tag=tag, network_mode="none", rm=True
+    )
+    yield tag
+    docker_client.images.remove(tag, force=True)
+
+
+def test_secrets_and_misconfiguration_in_the_image_block(leaky_image, tmp_path):
+    config = write_config(tmp_path, trivy_db_dir=None)
+    result = shiprail(
+        ["image", "scan", leaky_image, "--config", str(config), "--format", "json"], tmp_path
+    )
+    assert result.returncode == 1, result.stderr
+    assert LEAKED_TOKEN not in result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    secret = next(f for f in report["findings"] if f["path"] == "etc/leaked.conf")
+    assert secret["tool"] == "trivy" and secret["category"] == "secrets"
+    assert secret["rule"] == "github-pat" and secret["blocking"]
+    root_user = by_rule(report, "DS-0002")
+    assert root_user["path"] == "image-config" and root_user["category"] == "container"
+    assert root_user["severity"] == "high" and root_user["blocking"]
+    # the same finding keeps its fingerprint from one scan to the next (a waiver can name it)
+    again = shiprail(
+        ["image", "scan", leaky_image, "--config", str(config), "--format", "json"], tmp_path
+    )
+    assert by_rule(json.loads(again.stdout), "DS-0002")["fingerprint"] == root_user["fingerprint"]

@@ -113,7 +113,8 @@ def trivy_run(target: list[str], ctx: Context, progress: Callable[[str], None]) 
             scanners = command[command.index("--scanners") + 1]
             progress(f"running trivy {target[0]} ({scanners})")
             trivy.run_trivy(command, ctx.timeout)
-            run.findings = trivy.findings(json.loads(report.read_text(encoding="utf-8")))
+            scanned = json.loads(report.read_text(encoding="utf-8"))
+            run.findings = trivy.findings(scanned, target[-1])
     except ToolError as exc:
         run.status = MISSING if isinstance(exc, ToolMissing) else CRASHED
         run.reason = exc.message

@@ -121,7 +121,8 @@ def scan_command(target: list[str], data: TrivyData, output: Path) -> list[str]:
         *target,
         "--scanners",
         data.scanners() if image else "vuln",
-        *(("--skip-check-update",) if image else ()),
+        # the image's own configuration too (root user, no health check, secrets in history)
+        *(("--image-config-scanners", "misconfig,secret", "--skip-check-update") if image else ()),
         *data.flags,
         "--format",
         "json",
@@ -131,11 +132,21 @@ def scan_command(target: list[str], data: TrivyData, output: Path) -> list[str]:
     )
 
 
-def findings(report: dict[str, Any]) -> list[Finding]:
-    """Vulnerabilities, secrets and failed misconfiguration checks of a Trivy JSON report."""
+#: The path of findings in the image's configuration (Trivy names the input tarball there).
+IMAGE_CONFIG = "image-config"
+
+
+def findings(report: dict[str, Any], scanned: str | None = None) -> list[Finding]:
+    """Vulnerabilities, secrets and failed misconfiguration checks of a Trivy JSON report.
+
+    ``scanned`` is what Trivy was given (a temporary tarball): results about it are about the
+    image's configuration, and get a stable path so fingerprints and waivers survive.
+    """
     out: list[Finding] = []
     for result in report.get("Results") or []:
         target = str(result.get("Target", ""))
+        if scanned and target == scanned:
+            target = IMAGE_CONFIG
         for vuln in result.get("Vulnerabilities") or []:
             out.append(_vulnerability(result, vuln))
         for secret in result.get("Secrets") or []:
@@ -210,7 +221,7 @@ def _misconfiguration(target: str, check: dict[str, Any]) -> Finding:
         ),
         severity=_severity(check.get("Severity")),
         message=str(check.get("Message") or check.get("Title") or rule),
-        path=target or "image-config",
+        path=target or IMAGE_CONFIG,
         start_line=line,
         snippet=f"{rule} {target}",
         category=Category.container,
