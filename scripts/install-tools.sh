@@ -6,7 +6,9 @@
 #
 # apt  packages: apt-get (needs root; skipped when already installed)
 # pypi packages: one venv per tool under .tools/py/<name>, binaries linked into .tools/bin
-# go   tools:    go install into .tools/bin, skipped when the pinned version's stamp exists
+# go   tools:    go install into .tools/bin, skipped when the pinned version's stamp exists;
+#                a `#@goenv NAME VAR=VALUE...` line in tools.lock adds the build environment a
+#                tool's own release build uses (e.g. GOEXPERIMENT)
 # Downloads are cached by apt, uv (~/.cache/uv) and Go (the module cache).
 set -euo pipefail
 
@@ -85,8 +87,10 @@ if [ "${#go[@]}" -gt 0 ]; then
     if [ -f "$stamp" ] && [ -x "$bin/$binary" ]; then
       say "go   $name $version: already installed"
     else
-      say "go   $name $version: building $source@$version (a few minutes the first time)"
-      GOBIN="$bin" GOFLAGS=-mod=mod go install "$source@$version"
+      goenv=()
+      read -r -a goenv < <(awk -v n="$name" '$1 == "#@goenv" && $2 == n {$1 = $2 = ""; print}' "$lock") || true
+      say "go   $name $version: building $source@$version ${goenv[*]} (a few minutes the first time)"
+      env "${goenv[@]}" GOBIN="$bin" GOFLAGS=-mod=mod go install "$source@$version"
       touch "$stamp"
     fi
   done

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
+from shiprail.image.settings import ImageScanConfig
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.observe.settings import DoraTargets, MonitoringConfig
 from shiprail.scan.settings import ScanConfig
@@ -39,6 +40,7 @@ class ShiprailConfig(StrictModel):
     dora: DoraTargets = DoraTargets()
     scan: ScanConfig = ScanConfig()
     kubernetes: KubernetesConfig = KubernetesConfig()
+    image_scan: ImageScanConfig = ImageScanConfig()
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

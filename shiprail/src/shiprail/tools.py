@@ -50,7 +50,8 @@ class Tool:
             return f"apt-get install -y {self.source}"
         if self.kind == "pypi":
             return f"scripts/install-tools.sh {self.name}  # {self.source}=={self.version}"
-        return f"GOBIN=$PWD/.tools/bin go install {self.source}@{self.version}"
+        # the script applies the build environment some tools need (#@goenv in tools.lock)
+        return f"scripts/install-tools.sh {self.name}  # go install {self.source}@{self.version}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,17 @@ from __future__ import annotations
 import sys
 
 from shiprail import output
-from shiprail.cli import deploy, doctor, dora, image, k8s, observe, scan, sign  # noqa: F401  (registration)
+from shiprail.cli import (  # noqa: F401  (registration)
+    deploy,
+    doctor,
+    dora,
+    image,
+    image_scan,
+    k8s,
+    observe,
+    scan,
+    sign,
+)
 from shiprail.cli._app import app
 
 __all__ = ["app", "main"]

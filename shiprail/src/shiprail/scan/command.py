@@ -60,27 +60,35 @@ def split_names(values: list[str] | None) -> tuple[str, ...]:
 
 def plan_outputs(req: ScanRequest) -> list[tuple[str, str]]:
     """(format, destination) pairs; destination "-" is stdout."""
-    for fmt in req.formats:
+    return plan_report_outputs(req.formats, req.outputs, req.reports_dir or req.path / "reports")
+
+
+def plan_report_outputs(
+    chosen_formats: tuple[str, ...], outputs: tuple[str, ...], reports_dir: Path
+) -> list[tuple[str, str]]:
+    """(format, destination) pairs of any gate's reports (the source scan, the image scan):
+    one ``--format`` goes to stdout, ``--output`` pairs with ``--format`` (or its suffix
+    names it), and with neither every default format goes to ``reports_dir``."""
+    for fmt in chosen_formats:
         if fmt not in FORMATS:
             raise UsageError(f"unknown format '{fmt}'", hint=f"choose from: {', '.join(FORMATS)}")
-    if req.outputs:
-        formats: list[str] = list(req.formats)
+    if outputs:
+        formats: list[str] = list(chosen_formats)
         if not formats:
-            for out in req.outputs:
+            for out in outputs:
                 suffix = Path(out).suffix.lower()
                 if suffix not in _BY_SUFFIX:
                     raise UsageError(f"cannot tell the format of '{out}'; add --format")
                 formats.append(_BY_SUFFIX[suffix])
-        if len(formats) != len(req.outputs):
+        if len(formats) != len(outputs):
             raise UsageError(
-                f"{len(formats)} --format but {len(req.outputs)} --output; give one --output "
+                f"{len(formats)} --format but {len(outputs)} --output; give one --output "
                 "per --format, in the same order"
             )
-        return list(zip(formats, req.outputs, strict=True))
-    if len(req.formats) == 1:
-        return [(req.formats[0], "-")]
-    chosen = req.formats or DEFAULT_FORMATS
-    reports_dir = req.reports_dir or req.path / "reports"
+        return list(zip(formats, outputs, strict=True))
+    if len(chosen_formats) == 1:
+        return [(chosen_formats[0], "-")]
+    chosen = chosen_formats or DEFAULT_FORMATS
     return [(fmt, str(reports_dir / default_name(fmt))) for fmt in chosen]
 
 

@@ -30,6 +30,10 @@ class ScanOutcome:
     started: dt.datetime
     seconds: float
     notes: list[ScanNote] = field(default_factory=list)
+    #: what was scanned when it is not the files under ``settings.root`` (an image)
+    target: str | None = None
+    #: the first line of the human summary (default: files scanned and time)
+    header: str | None = None
 
     @property
     def failed_scanners(self) -> list[ScannerRun]:

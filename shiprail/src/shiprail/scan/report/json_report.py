@@ -31,6 +31,7 @@ def data(outcome: ScanOutcome) -> dict[str, Any]:
     return {
         "version": 1,
         "root": str(outcome.settings.root),
+        **({"target": outcome.target} if outcome.target else {}),
         "started": outcome.started.isoformat(timespec="seconds"),
         "seconds": round(outcome.seconds, 2),
         "files": outcome.files,

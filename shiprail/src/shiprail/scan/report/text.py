@@ -28,7 +28,7 @@ def scanner_lines(outcome: ScanOutcome) -> list[str]:
 
 def render(outcome: ScanOutcome) -> str:
     d = outcome.decision
-    out = [f"shiprail scan: {outcome.files} file(s) in {outcome.seconds:.1f}s"]
+    out = [outcome.header or f"shiprail scan: {outcome.files} file(s) in {outcome.seconds:.1f}s"]
     out += scanner_lines(outcome)
     shown = [i for i in d.items if i.state == "open"]
     listed = [i for i in shown if i.blocking or i.finding.severity.rank >= 2]

@@ -261,11 +261,7 @@ class OsvScanner(Scanner):
                 pins.extend(parse_requirements(root, f))
         for env in self.environments:
             pins.extend(installed(root, env))
-        findings = []
-        for pin in pins:
-            for advisory in db.advisories(pin.name):
-                if affects(advisory, pin.name, pin.version):
-                    findings.append(self._finding(pin, advisory))
+        findings = audit(db, pins, self.name)
         self._notes = [
             ScanNote(
                 self.name,
@@ -278,32 +274,48 @@ class OsvScanner(Scanner):
     def notes(self) -> list[ScanNote]:
         return self._notes
 
-    def _finding(self, pin: Pin, advisory: dict[str, Any]) -> Finding:
-        vid = str(advisory.get("id", "OSV"))
-        aliases = [str(a) for a in advisory.get("aliases") or []]
-        level = str((advisory.get("database_specific") or {}).get("severity", "")).lower()
-        severity = _SEVERITY.get(level, Severity.high)
-        fixes = fixed_versions(advisory, pin.name)
-        summary = str(advisory.get("summary") or advisory.get("details") or vid)
-        summary = summary.strip().split("\n")[0][:300]
-        refs = [r.get("url") for r in advisory.get("references") or [] if r.get("url")]
-        rule = Rule(
-            id=vid,
-            name=f"{canonicalize_name(pin.name)}: {vid}",
-            description=summary,
-            help_uri=f"https://osv.dev/vulnerability/{vid}",
-            help_text=(f"Upgrade {pin.name} to {' or '.join(fixes)}. " if fixes else "")
-            + ("References: " + ", ".join(refs[:3]) if refs else ""),
-        )
-        fix = f"; fixed in {', '.join(fixes)}" if fixes else "; no fixed version published"
-        alias = f" ({', '.join(aliases[:3])})" if aliases else ""
-        return Finding(
-            tool=self.name,
-            rule=rule,
-            severity=severity,
-            message=f"{pin.name} {pin.version} is affected by {vid}{alias}{fix}",
-            path=pin.path,
-            start_line=pin.line,
-            snippet=pin.text,
-            properties={"package": pin.name, "version": pin.version, "aliases": ",".join(aliases)},
-        )
+
+def audit(db: AdvisoryDB, pins: list[Pin], tool: str = OsvScanner.name) -> list[Finding]:
+    """Every advisory of ``db`` affecting one of ``pins``, as findings of ``tool``.
+
+    Shared by ``shiprail scan`` (pins from requirement files and environments) and the image
+    scan (pins from the image's SBOM), so both judge Python packages the same way.
+    """
+    findings = []
+    for pin in pins:
+        for advisory in db.advisories(pin.name):
+            if affects(advisory, pin.name, pin.version):
+                findings.append(advisory_finding(pin, advisory, tool))
+    return findings
+
+
+def advisory_finding(pin: Pin, advisory: dict[str, Any], tool: str) -> Finding:
+    """One finding: ``pin`` is affected by the OSV ``advisory``."""
+    vid = str(advisory.get("id", "OSV"))
+    aliases = [str(a) for a in advisory.get("aliases") or []]
+    level = str((advisory.get("database_specific") or {}).get("severity", "")).lower()
+    severity = _SEVERITY.get(level, Severity.high)
+    fixes = fixed_versions(advisory, pin.name)
+    summary = str(advisory.get("summary") or advisory.get("details") or vid)
+    summary = summary.strip().split("\n")[0][:300]
+    refs = [r.get("url") for r in advisory.get("references") or [] if r.get("url")]
+    rule = Rule(
+        id=vid,
+        name=f"{canonicalize_name(pin.name)}: {vid}",
+        description=summary,
+        help_uri=f"https://osv.dev/vulnerability/{vid}",
+        help_text=(f"Upgrade {pin.name} to {' or '.join(fixes)}. " if fixes else "")
+        + ("References: " + ", ".join(refs[:3]) if refs else ""),
+    )
+    fix = f"; fixed in {', '.join(fixes)}" if fixes else "; no fixed version published"
+    alias = f" ({', '.join(aliases[:3])})" if aliases else ""
+    return Finding(
+        tool=tool,
+        rule=rule,
+        severity=severity,
+        message=f"{pin.name} {pin.version} is affected by {vid}{alias}{fix}",
+        path=pin.path,
+        start_line=pin.line,
+        snippet=pin.text,
+        properties={"package": pin.name, "version": pin.version, "aliases": ",".join(aliases)},
+    )
