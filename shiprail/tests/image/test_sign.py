@@ -202,7 +202,7 @@ def test_provenance_names_source_builder_base_and_wheels(published, access, key_
 
 
 def test_plain_cosign_verifies_signature_and_sbom(published, access, key_dirs):
-    """The commands docs/supply-chain-signing.md gives for verifying by hand."""
+    """The commands docs/supply-chain.md gives for verifying by hand."""
     key = f"--key={key_dirs[0].public_key}"
     ref = published.pushed.reference
     signed = json.loads(plain_cosign(access, "verify", key, "--insecure-ignore-tlog=true", ref))
