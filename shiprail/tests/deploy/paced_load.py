@@ -55,6 +55,7 @@ class PacedLoad:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers)
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+        self._verify = verify
         self._client = httpx.Client(verify=verify, timeout=10.0, limits=limits)
         self._pacer = threading.Thread(target=self._pace, daemon=True)
 
@@ -74,8 +75,12 @@ class PacedLoad:
         headers = {"host": self.host, "x-request-id": request_id}
         status = "unreachable"
         for attempt in (1, 2):
+            # the re-send goes on a new connection, as a browser's does after a keep-alive close
+            client = (
+                self._client if attempt == 1 else httpx.Client(verify=self._verify, timeout=10.0)
+            )
             try:
-                status = str(self._client.get(self.url, headers=headers).status_code)
+                status = str(client.get(self.url, headers=headers).status_code)
                 break
             except httpx.RemoteProtocolError as exc:
                 # An idle keep-alive connection closed by a reload: re-send once, as clients do.
@@ -86,6 +91,9 @@ class PacedLoad:
             except httpx.HTTPError as exc:
                 status = f"{type(exc).__name__}: {exc}"
                 break
+            finally:
+                if client is not self._client:
+                    client.close()
         with self._lock:
             self.sent.append(Sent(at, request_id, status))
 
