@@ -55,7 +55,7 @@ def deploy(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Ship an image to an environment with blue/green (exit 1 if it failed and was undone)."""
+    """Ship an image to an environment, blue/green or canary as it says (exit 1 if undone)."""
 
     def body() -> None:
         engine = _engine()
