@@ -83,7 +83,7 @@ def test_the_current_repository_tools_are_searched_after_the_checkout(elsewhere)
 def _checkout_tool(name: str) -> Path:
     checkout = package_checkout()
     if checkout is None:
-        pytest.skip("shiprail is not installed from a checkout (no tools.lock above it)")
+        unavailable("shiprail is not installed from a checkout (no tools.lock above it)")
     path = checkout / ".tools" / "bin" / name
     if not os.access(path, os.X_OK):
         unavailable(f"{name} is not installed in {path.parent} (make tools)")
@@ -100,7 +100,7 @@ def test_shiprail_scan_from_another_folder_with_a_bare_path_runs_bandit(tmp_path
     _checkout_tool("bandit")
     cli = Path(sys.executable).parent / "shiprail"
     if not cli.is_file():
-        pytest.skip(f"no shiprail console script beside {sys.executable}")
+        unavailable(f"no shiprail console script beside {sys.executable}")
     project = tmp_path / "project"
     project.mkdir()
     (project / "run.py").write_text(

@@ -4,6 +4,7 @@ smoke), the route to a set of replicas, undoing on failure, and stopping the old
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -76,7 +77,7 @@ def route_for(environment: str, hostname: str, instances: list[Instance], port: 
 
 
 @dataclass(kw_only=True)
-class RolloutBase:
+class RolloutBase(ABC):
     """One rollout of ``spec`` beside the ``previous`` replicas; subclasses give ``_run`` (the
     strategy) and ``abort`` (its undo). ``on_switch`` is told each time all traffic moves to
     one release (file_sd); ``cause`` is what the ledger should record about a success that
@@ -114,11 +115,13 @@ class RolloutBase:
             self.timings["total"] = self.clock() - began
         return self.new
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The strategy's steps after the new replicas are proven (switch, watch or steps)."""
 
+    @abstractmethod
     def abort(self, exc: BaseException | None = None) -> None:
-        raise NotImplementedError
+        """Put the previous release back in front and clean up after a failed rollout."""
 
     def _restored(self) -> str:
         if self.previous:
