@@ -17,11 +17,9 @@ The figures are printed and written to ``reports/canary-proof.json``.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import secrets
 import socket
-import tarfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -40,7 +38,7 @@ from shiprail.observe.drill.processes import Processes
 from shiprail.paths import repo_root
 
 from .paced_load import PacedLoad, edge_requests, releases_served
-from .test_docker_integration import Env
+from .test_docker_integration import Env, build_from_files
 from conftest import require_tools
 
 pytestmark = pytest.mark.docker
@@ -91,15 +89,7 @@ def _faulty(client: Any, base: str, tag: str, errors: float, delay: float) -> st
             'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]\n'
         ).encode(),
     }
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    buffer.seek(0)
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, network_mode="none", rm=True)
-    return tag
+    return build_from_files(client, files, tag)
 
 
 class TimedLog(list[str]):

@@ -86,6 +86,19 @@ def _workorders_image(client: Any) -> str:
     return str(sorted(images, key=lambda t: client.images.get(t).attrs["Created"])[-1])
 
 
+def build_from_files(client: Any, files: dict[str, bytes], tag: str) -> str:
+    """Build ``tag`` from an in-memory context (file name -> content), with no network."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    buffer.seek(0)
+    client.images.build(fileobj=buffer, custom_context=True, tag=tag, network_mode="none", rm=True)
+    return tag
+
+
 def _build(client: Any, base: str, tag: str, mode: str | None, version: str) -> str:
     lines = [f"FROM {base}", f"ENV WORKORDERS_VERSION={version}"]
     files = {}
@@ -98,15 +111,7 @@ def _build(client: Any, base: str, tag: str, mode: str | None, version: str) -> 
         ]
         files["wrapper.py"] = WRAPPER.encode()
     files["Dockerfile"] = ("\n".join(lines) + "\n").encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    buffer.seek(0)
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, network_mode="none", rm=True)
-    return tag
+    return build_from_files(client, files, tag)
 
 
 class Env:
