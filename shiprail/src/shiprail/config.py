@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
-from shiprail.image.settings import ImageScanConfig
+from shiprail.image.settings import ImageScanConfig, SigningConfig
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.observe.settings import DoraTargets, MonitoringConfig
 from shiprail.scan.settings import ScanConfig
@@ -41,6 +41,7 @@ class ShiprailConfig(StrictModel):
     scan: ScanConfig = ScanConfig()
     kubernetes: KubernetesConfig = KubernetesConfig()
     image_scan: ImageScanConfig = ImageScanConfig()
+    signing: SigningConfig = SigningConfig()
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

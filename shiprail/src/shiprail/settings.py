@@ -56,6 +56,9 @@ class Settings:
     docker_host: str | None = None
     #: the passphrase of the cosign private key (never in a repr; cosign gets it privately)
     cosign_password: str | None = field(default=None, repr=False)
+    #: credentials for a registry other than the local one (ECR, ACR: a short-lived token)
+    registry_username: str | None = None
+    registry_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -91,6 +94,8 @@ VARIABLES: dict[str, str] = {
     "debian_mirror": "SHIPRAIL_DEBIAN_MIRROR",
     "docker_host": "DOCKER_HOST",
     "cosign_password": "SHIPRAIL_COSIGN_PASSWORD",
+    "registry_username": "SHIPRAIL_REGISTRY_USERNAME",
+    "registry_password": "SHIPRAIL_REGISTRY_PASSWORD",
 }
 
 

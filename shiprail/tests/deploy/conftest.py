@@ -10,7 +10,7 @@ from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.platform import Platform
 from shiprail.deploy.settings import EnvironmentConfig, WatchConfig
 
-from .fakes import FakeAnalysis, FakeRouter, FakeTarget, smoke_transport
+from .fakes import FakeAnalysis, FakeRouter, FakeTarget, FakeTrust, smoke_transport
 
 IMAGES = {
     f"workorders:{name}": (f"sha256:{name:0<64}"[:71], f"sha-{name}")
@@ -23,6 +23,7 @@ class World:
         self.target = FakeTarget(images=dict(IMAGES))
         self.router = FakeRouter()
         self.analysis = FakeAnalysis()
+        self.trust = FakeTrust()
         self.ledger = Ledger(f"sqlite:///{tmp_path / 'state.db'}")
         self.ledger.migrate()
         self.file_sd = tmp_path / "targets"
@@ -35,6 +36,7 @@ class World:
                 target=lambda _env, _cfg: self.target,
                 router=lambda _env, _cfg, _t: self.router,
                 analysis=lambda: self.analysis,
+                trust=self.trust,
             ),
             file_sd_dir=self.file_sd,
             root=tmp_path,

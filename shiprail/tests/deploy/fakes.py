@@ -1,4 +1,5 @@
-"""Small doubles passed through the real interfaces (Target, Router, Analysis, MetricSource)."""
+"""Small doubles passed through the real interfaces (Target, Router, Analysis, MetricSource,
+ImageTrust)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from shiprail.deploy.analysis.interface import (
     WatchTarget,
 )
 from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
-from shiprail.deploy.settings import MetricCheck
+from shiprail.deploy.settings import EnvironmentConfig, MetricCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
-from shiprail.errors import DeployFailed, UsageError
+from shiprail.deploy.trust import TrustedImage
+from shiprail.errors import DeployFailed, Refused, UsageError
 
 
 @dataclass
@@ -31,7 +33,11 @@ class FakeTarget(Target):
     #: replicas removed without a graceful stop first (requests in flight would fail)
     removed_while_running: list[str] = field(default_factory=list)
     started_specs: list[ReleaseSpec] = field(default_factory=list)
+    pulled: list[str] = field(default_factory=list)
     port: int = 20000
+
+    def pull(self, reference: str, auth: dict[str, str] | None) -> None:
+        self.pulled.append(reference)
 
     def image_digest(self, image: str) -> tuple[str, str]:
         if image not in self.images:
@@ -178,3 +184,34 @@ def smoke_transport(broken: tuple[str, ...] = ("smoke-fails",)) -> httpx.Client:
         return httpx.Response(200, json={"status": "ok"})
 
     return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+@dataclass
+class FakeTrust:
+    """Admits every image as itself, except those in ``refuse`` (image → failed check);
+    records each call as (environment, image, commit, verify)."""
+
+    refuse: dict[str, str] = field(default_factory=dict)
+    calls: list[tuple[str, str, str | None, bool]] = field(default_factory=list)
+
+    def admit(
+        self,
+        environment: str,
+        cfg: EnvironmentConfig,
+        image: str,
+        *,
+        commit: str | None,
+        verify: bool,
+    ) -> TrustedImage:
+        self.calls.append((environment, image, commit, verify))
+        if verify and image in self.refuse:
+            raise Refused(f"verify {image}: check '{self.refuse[image]}' failed: by the test")
+        if not verify:
+            return TrustedImage(reference=image, digest=None, commit=None)
+        return TrustedImage(
+            reference=image,
+            digest=None,
+            commit=commit,
+            sbom_digest="sha256:" + "5" * 64,
+            verification="verified: signature, provenance, source, commit, scan (test double)",
+        )

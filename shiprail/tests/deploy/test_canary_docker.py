@@ -38,7 +38,7 @@ from shiprail.observe.drill.processes import Processes
 from shiprail.paths import repo_root
 
 from .paced_load import PacedLoad, edge_requests, releases_served
-from .test_docker_integration import Env, build_from_files
+from .test_docker_integration import Env, build_from_files, local_trust
 from conftest import require_tools
 
 pytestmark = pytest.mark.docker
@@ -142,7 +142,12 @@ def _engine(env: Any, prometheus_url: str | None) -> Engine:
     return Engine(
         env.config,
         env.ledger,
-        docker_platform(env.state, env.state, prometheus_url=prometheus_url),
+        docker_platform(
+            env.state,
+            env.state,
+            prometheus_url=prometheus_url,
+            trust=local_trust(env.state, env.client),
+        ),
         file_sd_dir=env.state / "targets",
         root=env.state,
         actor="integration",

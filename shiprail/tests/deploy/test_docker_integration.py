@@ -33,7 +33,10 @@ from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.platform import docker_platform
 from shiprail.deploy.settings import EdgeConfig, EnvironmentConfig, HealthCheck, WatchConfig
+from shiprail.deploy.trust import NOT_VERIFIED
 from shiprail.errors import DeployFailed, LockHeld
+from shiprail.image.scan import load_context
+from shiprail.image.trust import RegistryTrust
 
 from .load import Load
 from conftest import wait_until
@@ -82,7 +85,7 @@ def _workorders_image(client: Any) -> str:
     if not images:
         from shiprail.image.build import build_image
 
-        return str(build_image(client).reference)
+        return str(build_image(client, allow_dirty=True).reference)
     return str(sorted(images, key=lambda t: client.images.get(t).attrs["Created"])[-1])
 
 
@@ -114,10 +117,18 @@ def _build(client: Any, base: str, tag: str, mode: str | None, version: str) -> 
     return build_from_files(client, files, tag)
 
 
+def local_trust(state: Path, client: Any) -> RegistryTrust:
+    """The production trust over an environment that pulls from no registry (dev, verify off):
+    it admits the local image as is and the ledger records it as not verified."""
+    return RegistryTrust(
+        root=state, state=state, keys=[], client=lambda: client, scan=lambda: load_context(None)
+    )
+
+
 class Env:
     def __init__(self, tmp: Path, client: Any) -> None:
         self.client = client
-        self.name = f"it{secrets.token_hex(3)}"
+        self.name = f"dev-it{secrets.token_hex(3)}"
         self.port = _free_port()
         self.state = tmp
         base = _workorders_image(client)
@@ -142,6 +153,10 @@ class Env:
             watch=WATCH,
             drain_seconds=2,
             keep_releases=2,
+            # These tests are about rollouts of locally built images: a dev environment that
+            # says it does not verify (the supply-chain tests verify, with a real registry).
+            verify=False,
+            registry=None,
         )
         self.config = ShiprailConfig(environments={self.name: env_cfg})
         self.ledger = Ledger(f"sqlite:///{tmp / 'state.db'}")
@@ -152,7 +167,7 @@ class Env:
         return Engine(
             self.config,
             self.ledger,
-            docker_platform(self.state, self.state),
+            docker_platform(self.state, self.state, trust=local_trust(self.state, self.client)),
             file_sd_dir=self.state / "targets",
             root=self.state,
             actor="integration",
@@ -216,6 +231,9 @@ def test_v1_then_v2_under_load_has_zero_failed_requests(env: Env) -> None:
     assert load.result.requests > 50, load.result
     assert load.result.failures == 0, (load.result.statuses, load.result.errors)
     assert v2.colour != v1.colour
+    # verification is off for this dev environment, and the ledger says so for each release
+    assert v1.verification == v2.verification == NOT_VERIFIED
+    assert v2.image == env.images["v2"] and v2.image_digest.startswith("sha256:")
     # hardened replicas: non-root, read-only, no capabilities, limits, loopback-only ports
     for instance in engine.platform.target(env.name, env.config.environments[env.name]).instances(
         env.name, v2.id

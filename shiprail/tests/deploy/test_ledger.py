@@ -95,7 +95,7 @@ def test_ledger_on_sqlite(tmp_path: Path) -> None:
     _exercise(ledger)
     with ledger.engine.connect() as connection:
         version = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    assert version == "0002_incidents_rollouts"
+    assert version == "0003_release_supply_chain"
 
 
 @pytest.mark.postgres

@@ -42,9 +42,12 @@ SETUPTOOLS_ADVISORY: dict[str, Any] = {
 
 @pytest.fixture(scope="session")
 def workorders_image(docker_client) -> BuiltImage:
-    """The service image, built offline from the Debian-made base (reused when unchanged)."""
+    """The service image, built offline from the Debian-made base (reused when unchanged).
+
+    Built from the working tree as it is (tests run on uncommitted work), so it may be
+    labelled dirty: what is scanned is what the tree holds."""
     require_tools("trivy")
-    return build_image(docker_client, offline=True)
+    return build_image(docker_client, offline=True, allow_dirty=True)
 
 
 @pytest.fixture(scope="session")

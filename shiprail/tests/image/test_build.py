@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from shiprail.image.base import BASE_REPOSITORY, recipe_for
-from shiprail.image.build import BuiltImage, build_image
+from shiprail.image.build import DIRTY_LABEL, BuiltImage, build_image
 
 from conftest import wait_until
 
@@ -27,7 +27,9 @@ TOKEN_HASH = hashlib.sha256(TOKEN.encode()).hexdigest()
 
 @pytest.fixture(scope="module")
 def built(docker_client) -> BuiltImage:
-    return build_image(docker_client, offline=True)
+    """The image of the working tree as it is: tests run on uncommitted work too, so the
+    build allows a dirty tree (and the image then says so in its label)."""
+    return build_image(docker_client, offline=True, allow_dirty=True)
 
 
 def run_hardened(client, reference: str, environment: dict[str, str], command=None):
@@ -72,7 +74,9 @@ def test_image_metadata(docker_client, built):
     labels = config["Labels"]
     assert labels["org.opencontainers.image.version"] == built.version
     assert labels["org.opencontainers.image.revision"] == built.git_sha
-    assert built.reference == f"workorders:{built.version}-{built.git_sha}"
+    assert labels[DIRTY_LABEL] == ("true" if built.dirty else "false")  # always present
+    suffix = "-dirty" if built.dirty else ""  # a dirty build never takes the clean tag
+    assert built.reference == f"workorders:{built.version}-{built.git_sha}{suffix}"
 
 
 def test_container_serves_read_only_as_non_root(docker_client, built):

@@ -21,12 +21,18 @@ from typer.testing import CliRunner
 
 from shiprail.cli import app
 from shiprail.errors import Refused
-from shiprail.image import keys, provenance
+from shiprail.findings import Category
+from shiprail.image import keys, provenance, scan_record
 from shiprail.image.base import ensure_base_image
 from shiprail.image.publish import Published, publish, push, release_tags
 from shiprail.image.registry import LocalRegistry, RegistryAccess
+from shiprail.image.sbom import image_digest, sbom_path, sha256_file
+from shiprail.image.scan import Context, load_context
+from shiprail.image.scan_record import ScanRecord
 from shiprail.image.verify import CHECKS, VerificationFailed, verify
+from shiprail.scan.engine import RAN, ScannerRun
 
+from .conftest import write_config
 from conftest import require_tools
 
 
@@ -60,7 +66,30 @@ def repo(tmp_path_factory) -> Path:
         git(root, "add", "file.txt")
         git(root, "commit", "-q", "-m", f"commit {n}")
     git(root, "tag", f"v{VERSION}")
+    write_config(root, trivy_db_dir=None)  # the gate publish and verify judge scans by
     return root
+
+
+@pytest.fixture(scope="module")
+def gate(repo: Path) -> Context:
+    return load_context(repo / "shiprail.yaml")
+
+
+def record_clean_scan(client, image: str, gate: Context) -> None:
+    """A scan record with no finding for ``image``: these tests are about signatures (the
+    supply-chain proof scans real images with Trivy and the OSV data)."""
+    runs = (
+        ScannerRun("trivy", Category.container, RAN),
+        ScannerRun("osv", Category.dependencies, RAN),
+    )
+    digest = image_digest(client, image)
+    sbom = sbom_path(gate.sbom_dir(), digest)
+    sbom.parent.mkdir(parents=True, exist_ok=True)
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1}))
+    record = ScanRecord(
+        image, digest, sha256_file(sbom), scan_record.now(), scan_record.now(), runs
+    )
+    scan_record.save(record, gate.sbom_dir())
 
 
 @pytest.fixture(scope="module")
@@ -109,20 +138,23 @@ def wheelhouse(tmp_path_factory) -> Path:
     return house
 
 
-def do_publish(docker_client, base, repo, registry, access, key_dirs, tmp, repository, **kw):
+def do_publish(docker_client, base, repo, gate, access, key_dirs, tmp, repository, **kw):
     sha12 = git(repo, "rev-parse", "--short=12", "HEAD")
     image = build_tiny(docker_client, base, tmp, sha12, uuid.uuid4().hex)
+    record_clean_scan(docker_client, image, gate)
     signing = keys.signing_key(key_dirs[0].private_key, PASSWORD)
-    return publish(docker_client, image, access, signing, root=repo, repository=repository, **kw)
+    return publish(
+        docker_client, image, access, signing, root=repo, ctx=gate, repository=repository, **kw
+    )
 
 
 @pytest.fixture(scope="module")
-def published(docker_client, base, repo, registry, access, key_dirs, tmp_path_factory, wheelhouse):
-    sbom = tmp_path_factory.mktemp("sbom") / "sbom.cdx.json"
-    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1}))
+def published(
+    docker_client, base, repo, registry, gate, access, key_dirs, tmp_path_factory, wheelhouse
+):
     return do_publish(
-        docker_client, base, repo, registry, access, key_dirs,
-        tmp_path_factory.mktemp("ctx"), "workorders", sbom=sbom, wheelhouse=wheelhouse,
+        docker_client, base, repo, gate, access, key_dirs,
+        tmp_path_factory.mktemp("ctx"), "workorders", wheelhouse=wheelhouse,
     )  # fmt: skip
 
 
@@ -133,6 +165,7 @@ def check_verify(access, image, key, repo, **kw):
         access,
         repository=kw.pop("repository", ORIGIN),
         commit=kw.pop("commit", git(repo, "rev-parse", "HEAD")),
+        scan=load_context(repo / "shiprail.yaml"),
         **kw,
     )
 
@@ -149,7 +182,7 @@ def test_publish_pushes_by_digest_with_release_tags(published: Published, repo, 
     cosign_tags = [published.pushed.digest.replace(":", "-") + s for s in (".att", ".sig")]
     assert sorted(listed) == sorted([*published.pushed.tags, *cosign_tags])
     assert "latest" not in listed
-    assert published.signed.attestations == ("slsaprovenance1", "cyclonedx")
+    assert published.signed.attestations == ("slsaprovenance1", "cyclonedx", "vuln")
 
 
 def test_the_registry_refuses_anonymous_and_wrong_passwords(access):
@@ -170,13 +203,14 @@ def test_happy_path_passes_every_check(published, access, key_dirs, repo):
     assert by_digest.passed
 
 
-def test_any_configured_key_may_have_signed(published, access, key_dirs, repo):
+def test_any_configured_key_may_have_signed(published, access, key_dirs, repo, gate):
     result = verify(
         published.pushed.reference,
         [key_dirs[1].public_key, key_dirs[0].public_key],
         access,
         repository=ORIGIN,
         commit=git(repo, "rev-parse", "HEAD"),
+        scan=gate,
     )
     assert result.key == str(key_dirs[0].public_key)
 
@@ -193,6 +227,7 @@ def test_provenance_names_source_builder_base_and_wheels(published, access, key_
     assert build["externalParameters"]["source"] == {
         "repository": ORIGIN,  # the remote's token never reaches the provenance
         "commit": published.pushed.commit,
+        "dirty": False,  # the image carries no io.shiprail.dirty label
     }
     resolved = {d.get("name"): d for d in build["resolvedDependencies"]}
     assert resolved["base-image"]["uri"].startswith("docker-image://shiprail/python-base")
@@ -224,10 +259,8 @@ def test_unsigned_image_is_refused(docker_client, base, repo, access, key_dirs, 
     assert isinstance(caught.value, Refused) and caught.value.exit_code == 1
 
 
-def test_tampered_tag_is_refused(docker_client, base, repo, registry, access, key_dirs, tmp_path):
-    good = do_publish(
-        docker_client, base, repo, registry, access, key_dirs, tmp_path / "a", "tampered"
-    )
+def test_tampered_tag_is_refused(docker_client, base, repo, gate, access, key_dirs, tmp_path):
+    good = do_publish(docker_client, base, repo, gate, access, key_dirs, tmp_path / "a", "tampered")
     other = build_tiny(docker_client, base, tmp_path / "b", good.pushed.commit[:12], "evil")
     push(docker_client, other, access, repository="tampered", tags=good.pushed.tags[:1], commit="x")
     by_tag = f"{good.pushed.repository}:{good.pushed.tags[0]}"
@@ -250,7 +283,7 @@ def test_provenance_for_another_commit_is_refused(published, access, key_dirs, r
     with pytest.raises(VerificationFailed) as caught:
         check_verify(access, published.pushed.reference, key_dirs[0].public_key, repo, commit=first)
     checks = caught.value.verification.checks
-    assert [c.name for c in checks] == list(CHECKS) and checks[-1].passed is False
+    assert [c.name for c in checks] == list(CHECKS[:5]) and checks[-1].passed is False
     assert first in checks[-1].detail
 
 

@@ -12,7 +12,7 @@ from shiprail.image import cosign, provenance
 from shiprail.image.publish import release_tags
 from shiprail.image.registry import RegistryAccess
 from shiprail.image.sign import attest_sbom, sign
-from shiprail.image.verify import _repository_of
+from shiprail.image.verify import repository_of
 
 ACCESS = RegistryAccess("127.0.0.1:5000", "shiprail", "pw")
 KEY = cosign.SigningKey(Path("/nonexistent/cosign.key"), "pw")
@@ -116,4 +116,14 @@ def test_an_sbom_must_be_cyclonedx_json(tmp_path):
     ],
 )
 def test_repository_of_a_reference(image, repository):
-    assert _repository_of(image) == repository
+    assert repository_of(image) == repository
+
+
+def test_a_dirty_image_gets_dirty_tags_and_no_version_tag(tmp_path):
+    from shiprail.image.publish import release_tags
+
+    sha = "a" * 40
+    assert release_tags(tmp_path, "1.2.3", sha, dirty=True) == (
+        f"{sha}-dirty",
+        "1.2.3-aaaaaaaaaaaa-dirty",
+    )

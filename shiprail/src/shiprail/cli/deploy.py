@@ -17,20 +17,25 @@ if TYPE_CHECKING:
 
 
 def _engine() -> Engine:
+    """The configured engine, admitting images through the supply chain's checks."""
     from shiprail.deploy.runtime import install_signal_handlers, open_engine
+    from shiprail.image.trust import production_trust
 
     install_signal_handlers()
-    return open_engine()
+    return open_engine(trust=production_trust())
 
 
 def _default_image() -> str:
+    """The image ``shiprail build image`` makes from this checkout (``-dirty`` when the tree
+    has uncommitted changes, as the build names it)."""
     from shiprail.config import load_config
-    from shiprail.image.build import git_sha, service_version
+    from shiprail.image.build import git_sha, image_reference, service_version, working_tree_dirty
     from shiprail.paths import repo_root
 
     root = repo_root()
     config = load_config()
-    return f"{config.service.image}:{service_version(root / config.service.path)}-{git_sha(root)}"
+    version = service_version(root / config.service.path)
+    return image_reference(config.service.image, version, git_sha(root), working_tree_dirty(root))
 
 
 def _print_release(release: Release, as_json: bool) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shiprail import output
 from shiprail.cli._app import JsonOption, app, report
+
+if TYPE_CHECKING:
+    from shiprail.image.build import BuiltImage
 
 build_app = typer.Typer(help="Build the service image (hermetic: no network inside the build).")
 app.add_typer(build_app, name="build")
@@ -46,21 +49,46 @@ def build_image_command(
         str | None,
         typer.Option(envvar="SHIPRAIL_FIND_LINKS", help="Wheel mirror directory (air-gapped)."),
     ] = None,
+    allow_dirty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dirty",
+            envvar="SHIPRAIL_ALLOW_DIRTY",
+            help="Build from a working tree with uncommitted changes "
+            "(the image is labelled dirty).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the workorders image from a host-built wheelhouse; print its reference."""
-    from shiprail._docker import docker_client
-    from shiprail.image.build import build_image
+    """Build the workorders image from a host-built wheelhouse; print its reference.
 
-    built = report(
-        lambda: build_image(
+    A working tree with uncommitted changes is refused (exit 2) unless --allow-dirty; the
+    refusal comes before connecting to Docker Engine, so it does not depend on the engine.
+    """
+    from shiprail._docker import docker_client
+    from shiprail.image.build import DIRTY_LABEL, build_image, refuse_dirty_tree
+    from shiprail.paths import repo_root
+
+    def build() -> BuiltImage:
+        root = repo_root()
+        refuse_dirty_tree(root, allow_dirty)
+        return build_image(
             docker_client(),
+            root=root,
             repository=repository,
             offline=offline,
             find_links=find_links,
             progress=output.sayer("build"),
+            allow_dirty=allow_dirty,
         )
-    )
+
+    built = report(build)
+    if built.dirty:
+        output.say(
+            f"warning: {built.reference} was built from uncommitted changes and is labelled "
+            f"{DIRTY_LABEL}=true (its provenance will record it as dirty)",
+            prefix="build",
+        )
     if as_json:
         output.emit_json(dataclasses.asdict(built))
     else:

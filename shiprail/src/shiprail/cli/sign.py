@@ -128,6 +128,7 @@ def publish_command(
     from shiprail._docker import docker_client
     from shiprail.image import cosign, keys
     from shiprail.image.publish import publish
+    from shiprail.image.scan import load_context
     from shiprail.paths import repo_root
 
     def body() -> Published:
@@ -140,6 +141,7 @@ def publish_command(
             _registry().access(),
             signing,
             root=repo_root(),
+            ctx=load_context(None),
             repository=repository,
             sbom=sbom,
             progress=output.sayer("publish"),
@@ -172,7 +174,10 @@ def verify_command(
     image: Annotated[str, typer.Argument(help="host/repo:tag or host/repo@sha256:...")],
     key: Annotated[
         list[Path] | None,
-        typer.Option(envvar="SHIPRAIL_KEY", help="Public key (repeat for several; any one)."),
+        typer.Option(
+            envvar="SHIPRAIL_KEY",
+            help="Public key (repeat for several; any one). Default: signing.public_keys.",
+        ),
     ] = None,
     commit: Annotated[
         str | None, typer.Option(envvar="SHIPRAIL_COMMIT", help="Expected commit (default HEAD).")
@@ -186,21 +191,25 @@ def verify_command(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check IMAGE's signature and provenance (this repository, this commit); exit 1 if not."""
+    """Check IMAGE's signature, provenance (this repository, this commit) and signed scan
+    result, as the release engine does before a deploy; exit 1 if any check fails."""
     from shiprail.image import provenance
-    from shiprail.image.keys import PUBLIC_NAME
+    from shiprail.image.scan import load_context
+    from shiprail.image.trust import production_trust
     from shiprail.image.verify import VerificationFailed, verify
     from shiprail.paths import repo_root
 
     def body() -> Verification:
         root = repo_root()
+        trust = production_trust()
         try:
             return verify(
                 image,
-                key or [_keys_dir() / PUBLIC_NAME],
+                key or trust.keys,
                 _registry().access(),
                 repository=source or provenance.source_repository(root),
-                commit=commit or provenance.full_commit(root, "HEAD"),
+                commit=provenance.full_commit(root, commit or "HEAD"),
+                scan=load_context(None),
                 expected_digest=digest,
             )
         except VerificationFailed as exc:

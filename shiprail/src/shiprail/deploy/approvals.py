@@ -38,9 +38,10 @@ def approve(
             f"release '{release_id}' is not in the ledger",
             hint="shiprail status shows the release running in each environment",
         )
-    if release.status == ReleaseState.failed:
+    if release.status in (ReleaseState.failed, ReleaseState.refused):
         raise UsageError(
-            f"release '{release_id}' failed in {release.environment}; it cannot be approved"
+            f"release '{release_id}' {release.status} in {release.environment}; "
+            "it cannot be approved"
         )
     return ledger.approve(
         environment=environment, release_id=release_id, approver=approver, reason=reason

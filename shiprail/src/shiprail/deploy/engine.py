@@ -25,15 +25,16 @@ import httpx
 from shiprail.config import ShiprailConfig
 from shiprail.deploy import approvals, progress, retention, views
 from shiprail.deploy import spec as release_specs
+from shiprail.deploy.admission import Admission
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
+from shiprail.deploy.outcomes import record_failure
 from shiprail.deploy.platform import Platform
 from shiprail.deploy.records import Release, utcnow
 from shiprail.deploy.settings import EnvironmentConfig
-from shiprail.deploy.states import RETAINED, Action, AttemptState, ReleaseState
+from shiprail.deploy.states import Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
-    CanaryAborted,
     build_rollout,
     other_colour,
     route_for,
@@ -45,7 +46,6 @@ from shiprail.errors import (
     DeployFailed,
     ShiprailError,
     UsageError,
-    WatchFailed,
 )
 
 
@@ -173,8 +173,11 @@ class Engine:
         image: str,
         *,
         wait: bool = False,
-        source_release: str | None = None,
+        source_release: Release | None = None,
+        commit: str | None = None,
     ) -> Release:
+        """Admit ``image`` (verified unless dev says ``verify: false``), pull it by digest, roll
+        it out. ``commit``: the commit shipped (None: HEAD; a promotion: its source's)."""
         cfg = self.env(environment)
         if cfg.requires_approval and source_release is None:
             raise ApprovalPending(
@@ -185,21 +188,12 @@ class Engine:
         secrets = self._secrets(environment, cfg)
         release_specs.container_env(environment, cfg, "", self.environ)  # errors before records
         target = self.platform.target(environment, cfg)
-        digest, git_sha = target.image_digest(image)
         with self.ledger.lock(environment, self.holder, wait=wait):
             self._recover(environment, cfg, target)
             live = self.ledger.live_release(environment)
+            release = self._new_release(environment, cfg, target, image, commit, source_release)
             previous = self._running(target, environment, live)
             router = self.platform.router(environment, cfg, target)
-            release = self.ledger.create_release(
-                environment=environment,
-                image=image,
-                image_digest=digest,
-                git_sha=git_sha,
-                created_by=self.actor,
-                colour=other_colour(live.colour if live else None),
-                source_release=source_release,
-            )
             action = Action.promote if source_release else Action.deploy
             attempt = self.ledger.begin_attempt(
                 environment=environment,
@@ -209,7 +203,8 @@ class Engine:
                 holder=self.holder,
             )
             self.say(
-                f"{action} {image} to {environment} as release {release.id} ({release.colour})"
+                f"{action} {release.image} to {environment} as release {release.id} "
+                f"({release.colour}{', dirty tree' if release.dirty else ''})"
             )
             spec = self._release_spec(environment, cfg, release, secrets)
             rollout = build_rollout(
@@ -232,7 +227,15 @@ class Engine:
             try:
                 rollout.run()
             except BaseException as exc:
-                self._record_failure(environment, release, attempt, live, exc, rollout.timings)
+                record_failure(
+                    self.ledger,
+                    holder=self.holder,
+                    release=release,
+                    attempt=attempt,
+                    live=live,
+                    exc=exc,
+                    timings=rollout.timings,
+                )
                 raise  # only reached for errors outside the tree: bugs keep their traceback
             self.ledger.set_release_status(release.id, ReleaseState.live)
             if live is not None:
@@ -245,36 +248,52 @@ class Engine:
         assert result is not None
         return result
 
-    def _record_failure(
+    def _admission(self) -> Admission:
+        return Admission(self.ledger, self.platform.trust, self.actor, self.holder)
+
+    def _new_release(
         self,
         environment: str,
-        release: Release,
-        attempt: int,
-        live: Release | None,
-        exc: BaseException,
-        timings: dict[str, float],
-    ) -> None:
-        """Record a failed rollout (and the automatic rollback a failed watch did), then raise
-        DeployFailed naming what still serves. Returns only for errors outside the tree."""
-        reason = exc.message if isinstance(exc, ShiprailError) else repr(exc)
-        self.ledger.set_release_status(release.id, ReleaseState.failed)
-        status = AttemptState.aborted if isinstance(exc, CanaryAborted) else AttemptState.failed
-        self.ledger.finish_attempt(attempt, status=status, reason=reason, timings=timings)
-        if isinstance(exc, WatchFailed) and live is not None:
-            rollback = self.ledger.begin_attempt(
-                environment=environment,
-                release_id=live.id,
-                action=Action.rollback,
-                actor="shiprail (automatic)",
-                holder=self.holder,
+        cfg: EnvironmentConfig,
+        target: Target,
+        image: str,
+        commit: str | None,
+        source: Release | None,
+    ) -> Release:
+        """Admit the image, pull it by digest, and record the pending release (a refusal is
+        recorded by the admission, and nothing starts)."""
+        live = self.ledger.live_release(environment)
+        colour = other_colour(live.colour if live else None)
+        trusted = self._admission().release(
+            environment,
+            cfg,
+            image,
+            commit=commit,
+            colour=colour,
+            live=live,
+            source_release=source.id if source else None,
+        )
+        self.say(f"admitted {trusted.reference}: {trusted.verification}")
+        target.pull(trusted.reference, trusted.pull_auth)
+        digest, label_sha = target.image_digest(trusted.reference)
+        if source is not None and digest != source.image_digest:
+            raise DeployFailed(
+                f"image {trusted.reference} on the {environment} engine is {digest[:19]}, but "
+                f"{source.environment} runs {source.image_digest[:19]}: refusing to promote a "
+                "different build",
             )
-            self.ledger.finish_attempt(rollback, status=AttemptState.succeeded, cause=reason)
-        if not isinstance(exc, ShiprailError | KeyboardInterrupt):
-            return
-        kept = f"{live.id} is still serving" if live else "no previous release to serve"
-        raise DeployFailed(
-            f"release {release.id} failed in {environment}: {reason}; {kept}"
-        ) from None
+        return self.ledger.create_release(
+            environment=environment,
+            image=trusted.reference,
+            image_digest=digest,
+            git_sha=trusted.commit or label_sha,
+            created_by=self.actor,
+            colour=colour,
+            source_release=source.id if source else None,
+            sbom_digest=trusted.sbom_digest,
+            dirty=trusted.dirty,
+            verification=trusted.verification,
+        )
 
     def promote(self, source: str, destination: str, *, wait: bool = False) -> Release:
         self.env(source)
@@ -298,14 +317,9 @@ class Engine:
                     reason=f"from {source}, no approval yet",
                 )
                 raise
-        target = self.platform.target(destination, cfg)
-        digest, _sha = target.image_digest(live.image)
-        if digest != live.image_digest:
-            raise DeployFailed(
-                f"image {live.image} on the {destination} engine is {digest[:19]}, but {source} "
-                f"runs {live.image_digest[:19]}: refusing to promote a different build",
-            )
-        return self.deploy(destination, live.image, wait=wait, source_release=live.id)
+        return self.deploy(
+            destination, live.image, wait=wait, source_release=live, commit=live.git_sha
+        )
 
     def approve(self, environment: str, release_id: str, reason: str) -> Any:
         self.env(environment)
@@ -319,7 +333,10 @@ class Engine:
         with self.ledger.lock(environment, self.holder, wait=wait):
             self._recover(environment, cfg, target)
             live = self.ledger.live_release(environment)
-            chosen = self._rollback_choice(environment, live, to)
+            chosen = retention.rollback_choice(self.ledger, environment, live, to)
+            trusted = self._admission().rollback(environment, cfg, chosen, live)
+            self.say(f"admitted {trusted.reference}: {trusted.verification}")
+            target.pull(trusted.reference, trusted.pull_auth)
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=chosen.id,
@@ -354,28 +371,6 @@ class Engine:
         result = self.ledger.release(chosen.id)
         assert result is not None
         return result
-
-    def _rollback_choice(self, environment: str, live: Release | None, to: str | None) -> Release:
-        if to is not None:
-            chosen = self.ledger.release(to)
-            if chosen is None or chosen.environment != environment:
-                raise UsageError(f"release '{to}' was never deployed to {environment}")
-            if chosen.live_at is None:
-                raise UsageError(
-                    f"release '{to}' never served {environment}; cannot roll back to it"
-                )
-            if live is not None and chosen.id == live.id:
-                raise UsageError(f"release '{to}' is already live in {environment}")
-            return chosen
-        candidates = [
-            r
-            for r in self.ledger.releases(environment)
-            if r.status in RETAINED and r.live_at is not None
-        ]
-        candidates.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
-        if not candidates:
-            raise UsageError(f"no earlier release of {environment} to roll back to")
-        return candidates[0]
 
     def _switch_to_retained(
         self,

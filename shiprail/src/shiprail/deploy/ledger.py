@@ -110,7 +110,13 @@ class Ledger:
         colour: str,
         source_release: str | None = None,
         release_id: str | None = None,
+        status: ReleaseState = ReleaseState.pending,
+        sbom_digest: str | None = None,
+        dirty: bool = False,
+        verification: str | None = None,
     ) -> Release:
+        """A new release row; ``refused`` ones are recorded ended (they never start)."""
+        now = utcnow()
         release = Release(
             id=release_id or new_release_id(),
             environment=environment,
@@ -118,10 +124,14 @@ class Ledger:
             image_digest=image_digest,
             git_sha=git_sha,
             created_by=created_by,
-            created_at=utcnow(),
+            created_at=now,
             source_release=source_release,
             colour=colour,
-            status=ReleaseState.pending,
+            status=status,
+            ended_at=now if status in ENDED else None,
+            sbom_digest=sbom_digest,
+            dirty=dirty,
+            verification=verification,
         )
         with self._tx() as tx:
             tx.execute(releases.insert().values(**release.__dict__))

@@ -23,6 +23,7 @@ from shiprail.deploy.analysis.interface import Analysis, MetricSource
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.targets.interface import Target
+from shiprail.deploy.trust import ImageTrust
 
 if TYPE_CHECKING:
     from shiprail._docker import DockerClient
@@ -40,6 +41,9 @@ class Platform:
     edge_client: Callable[[str, EnvironmentConfig], httpx.Client] | None = None
     #: Tell the monitoring an aborted canary: (environment, release, reason) → problem or None.
     announce: Callable[[str, str, str], str | None] | None = None
+    #: Admits images before anything starts (``shiprail.image.trust`` in production); with
+    #: none, the engine refuses every image rather than start an unverified one.
+    trust: ImageTrust | None = None
 
 
 def docker_platform(
@@ -47,6 +51,7 @@ def docker_platform(
     state: Path,
     prometheus_url: str | None = None,
     alertmanager_url: str | None = None,
+    trust: ImageTrust | None = None,
 ) -> Platform:
     """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch and
     canary checks read from Prometheus when ``monitoring.prometheus_url`` is set, else from
@@ -118,7 +123,7 @@ def docker_platform(
 
         announce = functools.partial(post_canary_aborted, alertmanager_url)
     edge = functools.partial(edge_client, state)
-    return Platform(target, router, analysis, metrics, edge, announce)
+    return Platform(target, router, analysis, metrics, edge, announce, trust)
 
 
 def edge_client(state: Path, environment: str, cfg: EnvironmentConfig) -> httpx.Client:

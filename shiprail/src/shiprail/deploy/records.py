@@ -33,6 +33,9 @@ releases = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("live_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("sbom_digest", sa.String(128), nullable=True),
+    sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("verification", sa.Text, nullable=True),
 )
 attempts = sa.Table(
     "attempts",
@@ -138,6 +141,12 @@ class Release:
     status: ReleaseState
     live_at: datetime | None = None
     ended_at: datetime | None = None
+    #: sha256 of the CycloneDX SBOM kept beside the release (None: none was made)
+    sbom_digest: str | None = None
+    #: built from a working tree with uncommitted changes (``--allow-dirty``)
+    dirty: bool = False
+    #: how the image was verified before it started, or why it was not (one line)
+    verification: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = self.__dict__.copy()
@@ -199,6 +208,9 @@ def release_from_row(row: Any) -> Release:
         status=ReleaseState(row.status),
         live_at=aware(row.live_at),
         ended_at=aware(row.ended_at),
+        sbom_digest=row.sbom_digest,
+        dirty=bool(row.dirty),
+        verification=row.verification,
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from shiprail.deploy.ledger import Ledger
+from shiprail.deploy.records import Release
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import RETAINED, ReleaseState
 from shiprail.deploy.targets.interface import Target
@@ -74,3 +75,25 @@ def prune(
         if image not in needed_images and target.remove_image(image)
     ]
     return Pruned(containers=removed_containers, images=removed_images)
+
+
+def rollback_choice(
+    ledger: Ledger, environment: str, live: Release | None, to: str | None
+) -> Release:
+    """The release a rollback brings back: ``to``, or the last retained one that served."""
+    if to is not None:
+        chosen = ledger.release(to)
+        if chosen is None or chosen.environment != environment:
+            raise UsageError(f"release '{to}' was never deployed to {environment}")
+        if chosen.live_at is None:
+            raise UsageError(f"release '{to}' never served {environment}; cannot roll back to it")
+        if live is not None and chosen.id == live.id:
+            raise UsageError(f"release '{to}' is already live in {environment}")
+        return chosen
+    candidates = [
+        r for r in ledger.releases(environment) if r.status in RETAINED and r.live_at is not None
+    ]
+    candidates.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
+    if not candidates:
+        raise UsageError(f"no earlier release of {environment} to roll back to")
+    return candidates[0]

@@ -17,6 +17,7 @@ from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import file_sd_dir
 from shiprail.deploy.platform import docker_platform
 from shiprail.deploy.settings import default_database_url, state_dir
+from shiprail.deploy.trust import ImageTrust
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -33,7 +34,9 @@ def open_ledger(url: str | None = None) -> Ledger:
     return ledger
 
 
-def open_engine(say: Callable[[str], None] = output.say) -> Engine:
+def open_engine(say: Callable[[str], None] = output.say, trust: ImageTrust | None = None) -> Engine:
+    """The configured engine; ``trust`` admits images (the CLI hands in the image package's;
+    without one every deploy, promotion and rollback is refused)."""
     from shiprail.paths import repo_root
 
     config = load_config()
@@ -47,6 +50,7 @@ def open_engine(say: Callable[[str], None] = output.say) -> Engine:
             state,
             getattr(config.monitoring, "prometheus_url", None),
             getattr(config.monitoring, "alertmanager_url", None),
+            trust,
         ),
         file_sd_dir=file_sd_dir(config),
         root=root,

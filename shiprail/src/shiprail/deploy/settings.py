@@ -18,6 +18,16 @@ from shiprail.strict import StrictModel
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _MEMORY = re.compile(r"^(\d+)([kmg]?)b?$", re.I)
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$", re.I)
+#: ``registry: local``: the registry ``shiprail registry up`` runs on 127.0.0.1.
+LOCAL_REGISTRY = "local"
+#: The environments that may deploy without verification, and only when they say so: dev,
+#: and per-person dev environments named ``dev-<who>``.
+UNVERIFIED_ALLOWED = "dev"
+
+
+def may_skip_verification(environment: str) -> bool:
+    return environment == UNVERIFIED_ALLOWED or environment.startswith(f"{UNVERIFIED_ALLOWED}-")
 
 
 class HealthCheck(StrictModel):
@@ -218,6 +228,33 @@ class EnvironmentConfig(StrictModel):
         default_factory=lambda: ["migrate"],
         description="one-off command (image entrypoint arguments) run before the replicas start",
     )
+    registry: str | None = Field(
+        default=LOCAL_REGISTRY,
+        description="where releases are pulled from, by digest: 'local' (shiprail registry up)"
+        " or a registry host such as <account>.dkr.ecr.<region>.amazonaws.com; null: the"
+        " target engine's own images (only with verify: false)",
+    )
+    verify: bool = Field(
+        default=True,
+        description="verify signature, provenance and scan before any container starts;"
+        " only dev may turn it off",
+    )
+
+    @field_validator("registry")
+    @classmethod
+    def _registry(cls, value: str | None) -> str | None:
+        if value is not None and not _REGISTRY.match(value):
+            raise ValueError("registry must be 'local' or a host[:port] such as ghcr.io")
+        return value
+
+    @model_validator(mode="after")
+    def _verification_has_a_registry(self) -> EnvironmentConfig:
+        if self.verify and self.registry is None:
+            raise ValueError(
+                "verification needs a registry (signatures live there): set registry: local "
+                "(shiprail registry up) or a registry host"
+            )
+        return self
 
     @field_validator("target")
     @classmethod
@@ -270,9 +307,15 @@ def default_environments() -> dict[str, EnvironmentConfig]:
 
 
 def check_environment_names(value: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
-    for name in value:
+    """Names are plain, and verification is off only where it may be (dev, explicitly)."""
+    for name, cfg in value.items():
         if not _NAME.match(name):
             raise ValueError(f"environment name '{name}' must match [a-z][a-z0-9-]*")
+        if not cfg.verify and not may_skip_verification(name):
+            raise ValueError(
+                f"{name}: verify: false is allowed only for dev (or dev-<name>); every other "
+                "environment verifies signature, provenance and scan before deploying"
+            )
     return value
 
 

@@ -22,10 +22,14 @@ class ReleaseState(StrEnum):
     failed = "failed"
     #: replaced by ``shiprail rollback``
     rolled_back = "rolled_back"
+    #: never started: its image failed verification (signature, provenance, scan)
+    refused = "refused"
 
 
 #: States in which a release no longer serves (the ledger stamps ``ended_at``).
-ENDED = frozenset({ReleaseState.retired, ReleaseState.failed, ReleaseState.rolled_back})
+ENDED = frozenset(
+    {ReleaseState.retired, ReleaseState.failed, ReleaseState.rolled_back, ReleaseState.refused}
+)
 #: States of a release that once served and can be rolled back to.
 RETAINED = (ReleaseState.retired, ReleaseState.rolled_back)
 
@@ -42,6 +46,8 @@ class AttemptState(StrEnum):
     awaiting_approval = "awaiting-approval"
     #: a canary stopped by its analysis or by ``shiprail abort`` (a change failure for DORA)
     aborted = "aborted"
+    #: the image failed verification before anything started; nothing changed
+    refused = "refused"
 
 
 class Action(StrEnum):

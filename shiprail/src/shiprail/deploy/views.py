@@ -28,6 +28,16 @@ class Replicas:
     running: int | None
 
 
+def trust_line(release: Release) -> str:
+    """How the live release was admitted: verification, SBOM digest, dirty tree."""
+    parts = [release.verification or "verification not recorded (deployed before it existed)"]
+    if release.sbom_digest:
+        parts.append(f"SBOM {release.sbom_digest[:19]}")
+    if release.dirty:
+        parts.append("built from a DIRTY tree")
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class EnvironmentStatus:
     """What runs in one environment, and who holds its lock."""
@@ -63,6 +73,8 @@ class EnvironmentStatus:
         running = self.replicas.running
         reps = f"{running if running is not None else '?'}/{self.replicas.expected}"
         text = f"{self.environment:<8} {what}  replicas {reps}  {self.url}"
+        if rel is not None:
+            text += f"\n{'':<8} {trust_line(rel)}"
         if self.rollout is not None:
             text += f"\n{'':<8} {self.rollout.line()}"
         return text
@@ -83,6 +95,9 @@ class HistoryEntry:
             row["image_digest"] = self.release.image_digest
             row["git_sha"] = self.release.git_sha
             row["release_status"] = self.release.status
+            row["sbom_digest"] = self.release.sbom_digest
+            row["dirty"] = self.release.dirty
+            row["verification"] = self.release.verification
         if self.approval is not None:
             row["approval"] = {
                 "approver": self.approval.approver,
@@ -99,6 +114,8 @@ class HistoryEntry:
         )
         if a.reason or a.cause:
             text += f"  ({a.reason or a.cause})"
+        if self.release is not None and self.release.dirty:
+            text += "  [dirty tree]"
         return text
 
 

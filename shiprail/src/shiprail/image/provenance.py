@@ -5,7 +5,9 @@ slsaprovenance1``, which wraps it in an in-toto statement whose subject is the i
 It names:
 
 - ``buildDefinition.externalParameters.source``: the source repository and the full commit;
-  ``shiprail verify`` checks both against the repository and commit being shipped;
+  ``shiprail verify`` checks both against the repository and commit being shipped; and
+  ``dirty``, read from the image's ``io.shiprail.dirty`` label: true when the image was built
+  from uncommitted changes (``--allow-dirty``), so it is not exactly the commit it names;
 - ``buildDefinition.internalParameters``: the build's own parameters (repository name,
   version, network mode of the build);
 - ``buildDefinition.resolvedDependencies``: the git commit, the base image (by its content
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiprail import __version__, _subprocess
-from shiprail._docker import docker_errors
+from shiprail._docker import docker_errors, find_image
 from shiprail.errors import ShiprailError, UsageError
+from shiprail.image.build import image_is_dirty
 
 if TYPE_CHECKING:
     from shiprail._docker import DockerClient
@@ -57,6 +60,8 @@ class BuildFacts:
     builder_id: str
     parameters: dict[str, Any] = field(default_factory=dict)
     dependencies: tuple[Dependency, ...] = ()
+    #: Built from a working tree with uncommitted changes (the image's dirty label).
+    dirty: bool = False
 
 
 def predicate(facts: BuildFacts) -> dict[str, Any]:
@@ -66,7 +71,11 @@ def predicate(facts: BuildFacts) -> dict[str, Any]:
         "buildDefinition": {
             "buildType": BUILD_TYPE,
             "externalParameters": {
-                "source": {"repository": facts.source_repository, "commit": facts.commit}
+                "source": {
+                    "repository": facts.source_repository,
+                    "commit": facts.commit,
+                    "dirty": facts.dirty,
+                }
             },
             "internalParameters": facts.parameters,
             "resolvedDependencies": [d.as_json() for d in (source, *facts.dependencies)],
@@ -115,10 +124,14 @@ def builder_id() -> str:
 def base_image(client: DockerClient, image_ref: str) -> Dependency | None:
     """The image ``image_ref`` was built FROM, found by content: the other local image whose
     layers are the longest prefix of its layers (the oldest on a tie: a base is always older
-    than what is built on it, and an image that only adds metadata shares all its layers)."""
+    than what is built on it, and an image that only adds metadata shares all its layers).
+
+    Images are listed, then inspected one by one: one removed in between (another build's
+    cleanup) is skipped, not an error, as the SDK's ``images.list()`` would make it."""
     with docker_errors(f"could not inspect {image_ref}"):
         image = client.images.get(image_ref)
-        candidates = client.images.list()
+        listed = client.api.images()
+        candidates = [c for r in listed if (c := find_image(client, str(r["Id"]))) is not None]
     layers = image.attrs["RootFS"]["Layers"]
     best, best_len = None, 0
     for candidate in sorted(candidates, key=lambda c: str(c.attrs.get("Created", ""))):
@@ -160,6 +173,9 @@ def gather(
 ) -> BuildFacts:
     """Provenance facts of a local image built from ``root`` at ``commit``.
 
+    Whether the image is dirty comes from its own label, not from the tree now: the tree
+    may have changed since the build, the label was set by the build itself.
+
     The wheelhouse defaults to the one ``shiprail build image`` leaves in
     ``build/image-context``; it is used only when it holds the service wheel of the image's
     version, so a later build's wheels are never attributed to this image.
@@ -181,5 +197,10 @@ def gather(
         "created": labels.get("org.opencontainers.image.created", "unknown"),
     }
     return BuildFacts(
-        source_repository(root), commit, builder_id(), parameters, tuple(dependencies)
+        source_repository(root),
+        commit,
+        builder_id(),
+        parameters,
+        tuple(dependencies),
+        dirty=image_is_dirty(labels),
     )

@@ -9,6 +9,7 @@ attaches the provenance (and the SBOM when given) with cosign (``sign.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
 from shiprail._docker import docker_errors
-from shiprail.errors import ShiprailError, ToolCrashed, UsageError
-from shiprail.image import provenance
+from shiprail.errors import GateFailed, ShiprailError, ToolCrashed, UsageError
+from shiprail.image import provenance, scan_record
+from shiprail.image.build import DIRTY_SUFFIX, image_is_dirty
 from shiprail.image.cosign import OFFLINE_NOTE, SigningKey
 from shiprail.image.registry import RegistryAccess
+from shiprail.image.sbom import image_digest, sbom_path, sha256_file
+from shiprail.image.scan import Context, judge_record, refusal
 from shiprail.image.sign import Signed, sign_and_attest
+from shiprail.image.trivy import trivy_version
 
 if TYPE_CHECKING:
     from shiprail._docker import DockerClient
@@ -48,10 +53,16 @@ class Pushed:
 class Published:
     pushed: Pushed
     signed: Signed
+    #: sha256 of the CycloneDX SBOM attached (and kept under the image id)
+    sbom_sha256: str
 
 
-def release_tags(root: Path, version: str, commit: str) -> tuple[str, ...]:
-    """Full sha, ``<version>-<sha12>``, and every ``vX.Y.Z`` tag on ``commit``."""
+def release_tags(root: Path, version: str, commit: str, dirty: bool = False) -> tuple[str, ...]:
+    """Full sha, ``<version>-<sha12>``, and every ``vX.Y.Z`` tag on ``commit``; an image built
+    from a dirty tree gets ``<sha>-dirty`` and ``<version>-<sha12>-dirty`` only (a version tag
+    names a commit, which a dirty image is not)."""
+    if dirty:
+        return (f"{commit}{DIRTY_SUFFIX}", f"{version}-{commit[:12]}{DIRTY_SUFFIX}")
     try:
         listed = _subprocess.run(["git", "tag", "--points-at", commit], cwd=root, timeout=30)
         semver = sorted(t for t in listed.stdout.split() if _SEMVER_TAG.match(t))
@@ -122,15 +133,33 @@ def publish(
     key: SigningKey,
     *,
     root: Path,
+    ctx: Context,
     repository: str = "workorders",
     sbom: Path | None = None,
     wheelhouse: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    today: dt.date | None = None,
 ) -> Published:
-    """Push by digest with the release tags, sign the digest, attach provenance (and SBOM)."""
+    """Refuse an image whose scan blocks; else push by digest with the release tags, sign the
+    digest, attach provenance, SBOM and scan result.
+
+    The scan is the one ``shiprail image scan`` kept for this image id, judged again with
+    today's waivers: HIGH or CRITICAL findings (the gate's threshold) block publishing."""
     say = progress or (lambda _message: None)
     commit, version = image_commit(client, image, root)
-    tags = release_tags(root, version, commit)
+    image_id = image_digest(client, image)
+    with docker_errors(f"no local image {image}", UsageError):
+        dirty = image_is_dirty(client.images.get(image).attrs["Config"].get("Labels") or {})
+    record = scan_record.load(ctx.sbom_dir(), image_id, image)
+    reason = refusal(judge_record(ctx, record, today))
+    if reason is not None:
+        raise GateFailed(
+            f"{image} is not published: {reason}",
+            hint="fix it, or waive it in the waivers file with a reason and an expiry; then "
+            f"shiprail image scan {image}",
+        )
+    sbom = sbom or sbom_path(ctx.sbom_dir(), image_id)
+    tags = release_tags(root, version, commit, dirty)
     pushed = push(
         client, image, access, repository=repository, tags=tags, commit=commit, progress=say
     )
@@ -138,6 +167,11 @@ def publish(
     facts = provenance.gather(client, image, root, commit=commit, wheelhouse=wheelhouse)
     say(f"signing {pushed.reference}; {OFFLINE_NOTE}")
     signed = sign_and_attest(
-        pushed.reference, key, access, provenance=provenance.predicate(facts), sbom=sbom
+        pushed.reference,
+        key,
+        access,
+        provenance=provenance.predicate(facts),
+        sbom=sbom,
+        scan=record.predicate(trivy_version()),
     )
-    return Published(pushed, signed)
+    return Published(pushed, signed, sha256_file(sbom))

@@ -24,7 +24,7 @@ from shiprail import output
 from shiprail.config import CONFIG_FILE, ShiprailConfig, load_config
 from shiprail.errors import GateFailed, ToolError, ToolMissing, UsageError
 from shiprail.findings import Category
-from shiprail.image import trivy
+from shiprail.image import scan_record, trivy
 from shiprail.image.sbom import (
     Sbom,
     exported,
@@ -34,6 +34,7 @@ from shiprail.image.sbom import (
     sbom_path,
     stored_sbom,
 )
+from shiprail.image.scan_record import ScanRecord
 from shiprail.image.trivy import TrivyData
 from shiprail.scan import waivers as waivers_mod
 from shiprail.scan.command import plan_report_outputs, write_outputs
@@ -215,7 +216,45 @@ def scan_image(
         seconds=seconds,
         today=today,
     )
+    record = ScanRecord(
+        image=reference,
+        digest=digest,
+        sbom_sha256=sbom.sha256,
+        started=started_at.isoformat(timespec="seconds"),
+        finished=scan_record.now(),
+        runs=tuple(runs),
+    )
+    scan_record.save(record, ctx.sbom_dir())
     return ImageScanResult(outcome, sbom)
+
+
+def judge_record(ctx: Context, record: ScanRecord, today: dt.date | None = None) -> ScanOutcome:
+    """A stored (or attested) scan judged again with today's waivers and threshold."""
+    return judge(
+        ctx,
+        list(record.runs),
+        target=f"{record.image}@{record.digest}",
+        header=f"{PREFIX}: {record.image} ({record.digest}), scanned {record.finished}",
+        started=dt.datetime.now(dt.UTC),
+        seconds=0.0,
+        today=today,
+    )
+
+
+def refusal(outcome: ScanOutcome) -> str | None:
+    """Why a judged scan does not let the image through (None: it does)."""
+    if outcome.failed_scanners:
+        names = ", ".join(f"{r.name} {r.status}" for r in outcome.failed_scanners)
+        return f"the scan is incomplete ({names})"
+    blocking = outcome.decision.blocking
+    if not blocking:
+        return None
+    named = ", ".join(
+        f"{i.finding.rule.id} ({i.finding.severity}" + (f", {i.note}" if i.note else "") + ")"
+        for i in blocking[:5]
+    )
+    more = f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
+    return f"{len(blocking)} blocking finding(s): {named}{more}"
 
 
 def finish(outcome: ScanOutcome, outputs: list[tuple[str, str]], prefix: str) -> None:

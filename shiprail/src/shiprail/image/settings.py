@@ -41,3 +41,16 @@ class ImageScanConfig(StrictModel):
         default=".shiprail/sbom", description="Where SBOMs are kept, one per image digest"
     )
     timeout: float = Field(default=900.0, gt=0, description="Seconds allowed per Trivy run")
+
+
+class SigningConfig(StrictModel):
+    """``signing:`` in shiprail.yaml: the public keys a release's signature must verify with.
+
+    Several keys are accepted at once (any one verifies) so a key can be rotated: add the new
+    public key, sign new releases with it, and remove the old one when no release that may be
+    rolled back to still needs it."""
+
+    public_keys: list[str] = Field(
+        default_factory=list,
+        description="cosign public keys (PEM files); empty: <state>/keys/cosign.pub",
+    )

@@ -3,7 +3,8 @@
 - the signature: ``cosign sign`` over ``<registry>/<repo>@<digest>``;
 - the provenance: ``cosign attest --type slsaprovenance1`` with the SLSA v1 predicate of
   ``provenance.py``;
-- the SBOM: ``cosign attest --type cyclonedx`` with a CycloneDX JSON file the caller made.
+- the SBOM: ``cosign attest --type cyclonedx`` with a CycloneDX JSON file the caller made;
+- the scan result: ``cosign attest --type vuln`` with the record of ``scan_record.py``.
 
 Signing a tag would sign whatever the tag points to at that moment; the digest names the
 content. Offline nothing is uploaded to a transparency log (``cosign.OFFLINE_NOTE``).
@@ -20,6 +21,7 @@ from typing import Any
 from shiprail.errors import UsageError
 from shiprail.image import cosign
 from shiprail.image.registry import RegistryAccess
+from shiprail.image.scan_record import SCAN_TYPE
 
 PROVENANCE_TYPE = "slsaprovenance1"
 SBOM_TYPE = "cyclonedx"
@@ -80,13 +82,18 @@ def attest(
     )
 
 
-def attest_provenance(
-    reference: str, key: cosign.SigningKey, access: RegistryAccess, predicate: dict[str, Any]
+def attest_predicate(
+    reference: str,
+    key: cosign.SigningKey,
+    access: RegistryAccess,
+    predicate: dict[str, Any],
+    predicate_type: str = PROVENANCE_TYPE,
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="shiprail-provenance-") as tmp:
-        path = Path(tmp) / "provenance.json"
+    """Attach ``predicate`` (a JSON document made here) as a signed attestation."""
+    with tempfile.TemporaryDirectory(prefix="shiprail-predicate-") as tmp:
+        path = Path(tmp) / "predicate.json"
         path.write_text(json.dumps(predicate, indent=2))
-        attest(reference, key, access, predicate_type=PROVENANCE_TYPE, predicate_file=path)
+        attest(reference, key, access, predicate_type=predicate_type, predicate_file=path)
 
 
 def attest_sbom(reference: str, key: cosign.SigningKey, access: RegistryAccess, sbom: Path) -> None:
@@ -107,12 +114,16 @@ def sign_and_attest(
     *,
     provenance: dict[str, Any],
     sbom: Path | None = None,
+    scan: dict[str, Any] | None = None,
 ) -> Signed:
-    """The signature, then the provenance, then the SBOM when one is given."""
+    """The signature, then the provenance, then the SBOM and the scan result when given."""
     sign(reference, key, access)
-    attest_provenance(reference, key, access, provenance)
+    attest_predicate(reference, key, access, provenance)
     attached = [PROVENANCE_TYPE]
     if sbom is not None:
         attest_sbom(reference, key, access, sbom)
         attached.append(SBOM_TYPE)
+    if scan is not None:
+        attest_predicate(reference, key, access, scan, SCAN_TYPE)
+        attached.append(SCAN_TYPE)
     return Signed(reference, tuple(attached))

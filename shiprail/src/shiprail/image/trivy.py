@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from shiprail import _subprocess
-from shiprail.errors import ToolCrashed
+from shiprail.errors import ShiprailError, ToolCrashed
 from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.image.settings import ImageScanConfig
 
@@ -226,3 +226,13 @@ def _misconfiguration(target: str, check: dict[str, Any]) -> Finding:
         snippet=f"{rule} {target}",
         category=Category.container,
     )
+
+
+def trivy_version() -> str:
+    """The Trivy version ``tools.lock`` pins (what a scan here ran), or "" without a lock."""
+    from shiprail.tools import load_lock
+
+    try:
+        return next((t.version for t in load_lock() if t.name == TRIVY), "")
+    except (OSError, ShiprailError):
+        return ""

@@ -9,6 +9,8 @@ The checks, in order (the first failure ends the run and is named in the refusal
                 that digest
     source      the provenance names this repository
     commit      the provenance names the commit being shipped
+    scan        the signed scan result attached at publish passes the gate today (with the
+                waivers of today: an expired waiver no longer lets its advisory through)
 
 Every later step uses the digest resolved first, never the tag again, so the content cannot
 change between checks. Offline the transparency log is not consulted
@@ -18,6 +20,7 @@ change between checks. Offline the transparency log is not consulted
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from shiprail.errors import Refused, ShiprailError, UsageError
-from shiprail.image import cosign
+from shiprail.image import cosign, scan_record
 from shiprail.image.provenance import PREDICATE_TYPE
 from shiprail.image.registry import RegistryAccess
+from shiprail.image.scan import Context, judge_record, refusal
+from shiprail.image.scan_record import SCAN_PREDICATE_TYPE, SCAN_TYPE
 from shiprail.image.sign import PROVENANCE_TYPE
 
-CHECKS = ("digest", "signature", "provenance", "source", "commit")
+CHECKS = ("digest", "signature", "provenance", "source", "commit", "scan")
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,20 @@ class Verification:
     key: str | None
     checks: tuple[Check, ...] = ()
     note: str = cosign.OFFLINE_NOTE
+    #: what the verified provenance and scan say (filled as the checks pass)
+    commit: str | None = None
+    dirty: bool = False
+    sbom_sha256: str | None = None
 
     @property
     def passed(self) -> bool:
         return len(self.checks) == len(CHECKS) and all(c.passed for c in self.checks)
+
+    def summary(self) -> str:
+        """One line for the ledger: the checks passed and the key."""
+        names = ", ".join(c.name for c in self.checks if c.passed)
+        key = Path(self.key).name if self.key else "no key"
+        return f"verified ({names}) with {key}; {self.note}"
 
     @property
     def failed(self) -> Check | None:
@@ -75,6 +90,9 @@ class _Run:
     digest: str | None = None
     key: str | None = None
     checks: list[Check] = field(default_factory=list)
+    commit: str | None = None
+    dirty: bool = False
+    sbom_sha256: str | None = None
 
     def passed(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, True, detail))
@@ -84,7 +102,15 @@ class _Run:
         return VerificationFailed(self.result())
 
     def result(self) -> Verification:
-        return Verification(self.image, self.digest, self.key, tuple(self.checks))
+        return Verification(
+            self.image,
+            self.digest,
+            self.key,
+            tuple(self.checks),
+            commit=self.commit,
+            dirty=self.dirty,
+            sbom_sha256=self.sbom_sha256,
+        )
 
 
 def verify(
@@ -94,9 +120,13 @@ def verify(
     *,
     repository: str,
     commit: str,
+    scan: Context,
     expected_digest: str | None = None,
+    today: dt.date | None = None,
 ) -> Verification:
-    """Run every check on ``image``; return the passed result or raise ``VerificationFailed``."""
+    """Run every check on ``image``; return the passed result or raise ``VerificationFailed``.
+
+    ``scan`` is the gate (threshold, waivers) the attached scan result is judged by."""
     if not keys:
         raise UsageError("no public key to verify with", hint="pass --key cosign.pub")
     run = _Run(image)
@@ -104,7 +134,7 @@ def verify(
     if expected_digest and run.digest != expected_digest:
         raise run.fail("digest", f"{image} is now {run.digest}, expected {expected_digest}")
     run.passed("digest", run.digest)
-    pinned = f"{_repository_of(image)}@{run.digest}"
+    pinned = f"{repository_of(image)}@{run.digest}"
     run.key = _signature(pinned, keys, access, run)
     statements = _provenance(pinned, Path(run.key), access, run)
     sources = {str(_source(s).get("repository")) for s in statements}
@@ -118,11 +148,61 @@ def verify(
     }
     if commit not in commits:
         raise run.fail("commit", f"provenance names commit {sorted(commits)}, expected {commit}")
-    run.passed("commit", commit)
+    run.commit = commit
+    run.dirty = any(
+        bool(_source(s).get("dirty")) for s in statements if _source(s).get("commit") == commit
+    )
+    run.passed("commit", commit + (" (built from a dirty tree)" if run.dirty else ""))
+    _scan(pinned, Path(run.key), access, run, scan, today)
     return run.result()
 
 
-def _repository_of(image: str) -> str:
+def _scan(
+    pinned: str,
+    key: Path,
+    access: RegistryAccess,
+    run: _Run,
+    ctx: Context,
+    today: dt.date | None,
+) -> None:
+    """The newest signed scan result for the digest, judged with today's waivers."""
+    result = cosign.run(
+        [
+            "verify-attestation",
+            f"--key={key}",
+            f"--type={SCAN_TYPE}",
+            "--insecure-ignore-tlog=true",
+            pinned,
+        ],
+        access=access,
+        ok_codes=None,
+    )
+    if result.returncode != 0:
+        raise run.fail(
+            "scan",
+            f"no scan result signed by {key.name} (publish attaches it): "
+            + _last_line(result.stderr),
+        )
+    records = []
+    for statement in _statements(result.stdout):
+        if statement.get("predicateType") != SCAN_PREDICATE_TYPE or not _names(statement, run):
+            continue
+        try:
+            scanner = statement["predicate"]["scanner"]
+            records.append(scan_record.from_json(scanner["result"]["shiprail"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    if not records:
+        raise run.fail("scan", f"no shiprail scan result for {run.digest}")
+    record = max(records, key=lambda r: r.finished)
+    reason = refusal(judge_record(ctx, record, today))
+    if reason is not None:
+        raise run.fail("scan", reason)
+    run.sbom_sha256 = record.sbom_sha256
+    run.passed("scan", f"scanned {record.finished}: no blocking finding today")
+
+
+def repository_of(image: str) -> str:
     """``host/repo`` of ``host/repo:tag`` or ``host/repo@sha256:...``."""
     name = image.split("@", 1)[0]
     last = name.rsplit("/", 1)
@@ -132,13 +212,20 @@ def _repository_of(image: str) -> str:
 
 
 def _resolve_digest(image: str, access: RegistryAccess, run: _Run) -> str:
+    try:
+        return resolve_digest(image, access)
+    except Refused as exc:
+        raise run.fail("digest", exc.message) from None
+
+
+def resolve_digest(image: str, access: RegistryAccess) -> str:
     """The manifest digest ``image`` names now (asked of the registry once)."""
     if "@sha256:" in image:
         return image.split("@", 1)[1]
     try:
         result = cosign.run(["triangulate", "--type=digest", image], access=access)
     except ShiprailError as exc:
-        raise run.fail("digest", f"cannot resolve {image}: {exc}") from None
+        raise Refused(f"cannot resolve {image}: {exc.message}") from None
     return result.stdout.strip().rsplit("@", 1)[-1]
 
 
@@ -206,8 +293,16 @@ def _statements(output: str) -> list[dict[str, Any]]:
     return statements
 
 
+def _names(statement: dict[str, Any], run: _Run) -> bool:
+    return _subject_is(statement, run.digest)
+
+
 def _about(statement: dict[str, Any], digest: str | None) -> bool:
-    if statement.get("predicateType") != PREDICATE_TYPE or digest is None:
+    return statement.get("predicateType") == PREDICATE_TYPE and _subject_is(statement, digest)
+
+
+def _subject_is(statement: dict[str, Any], digest: str | None) -> bool:
+    if digest is None:
         return False
     hexdigest = digest.removeprefix("sha256:")
     return any(s.get("digest", {}).get("sha256") == hexdigest for s in statement.get("subject", []))

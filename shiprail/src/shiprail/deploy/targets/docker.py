@@ -122,6 +122,21 @@ class DockerTarget(Target):
         labels = (found.attrs.get("Config") or {}).get("Labels") or {}
         return str(found.id), str(labels.get("org.opencontainers.image.revision", "unknown"))
 
+    def pull(self, reference: str, auth: dict[str, str] | None) -> None:
+        """Pull by digest (``repo@sha256:...``) unless the engine already has that content."""
+        with docker_errors(f"Docker Engine error reading image {reference}"):
+            if find_image(self.client, reference) is not None:
+                return
+        repository, _, digest = reference.partition("@")
+        if not digest:
+            raise UsageError(
+                f"image '{reference}' is not on the target engine and is not a reference by "
+                "digest to pull",
+                hint="build it first: shiprail build image (or make image)",
+            )
+        with docker_errors(f"could not pull {reference}", DeployFailed):
+            self.client.images.pull(repository, tag=digest, auth_config=auth)
+
     def start(self, spec: ReleaseSpec) -> list[Instance]:
         with docker_errors(f"Docker Engine refused to start {spec.release_id}", DeployFailed):
             return self._start(spec)

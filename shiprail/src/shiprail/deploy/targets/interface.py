@@ -62,6 +62,11 @@ class Target(ABC):
         UsageError when the image does not exist there."""
 
     @abstractmethod
+    def pull(self, reference: str, auth: dict[str, str] | None) -> None:
+        """Make sure the image is on the target engine: pull ``reference`` (by digest) from
+        its registry when the engine does not have it yet."""
+
+    @abstractmethod
     def start(self, spec: ReleaseSpec) -> list[Instance]:
         """Create and start ``spec.replicas`` hardened containers; return them at once."""
 
