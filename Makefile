@@ -37,14 +37,14 @@ tools: ## install the external tools pinned in tools.lock into .tools/ (idempote
 services: tools ## start Docker Engine and a private PostgreSQL on loopback
 	scripts/services.sh start
 
-demo: $(VENV)/.installed ## build the image, deploy it to dev behind the TLS edge, smoke it, print the URL
-	scripts/install-tools.sh docker.io debootstrap openssl
+demo: $(VENV)/.installed ## build, scan, sign, publish to the local registry, verify, deploy dev (TLS edge)
+	scripts/install-tools.sh docker.io debootstrap openssl trivy cosign docker-registry apache2-utils
+	scripts/fetch-data.sh advisory-db
 	scripts/services.sh docker
 	@mkdir -p .shiprail/demo
 	@[ -s .shiprail/demo/api-token ] || (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > .shiprail/demo/api-token)
 	@$(BIN)/workorders hash-token < .shiprail/demo/api-token > .shiprail/demo/api-token.sha256
-	$(BIN)/shiprail build image
-	$(BIN)/shiprail deploy dev
+	scripts/demo.sh
 	@echo "write token for the API: .shiprail/demo/api-token (only its SHA-256 reaches the service)" >&2
 	@echo "run 'make demo' again to ship a new release with blue/green; 'shiprail status' shows both" >&2
 

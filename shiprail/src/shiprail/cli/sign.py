@@ -166,7 +166,10 @@ def _show_verification(result: Verification, as_json: bool) -> None:
         ["check", "result", "detail"],
         [(c.name, "pass" if c.passed else "[red]FAIL[/red]", c.detail) for c in result.checks],
     )
-    output.say(result.note)
+    if result.passed:
+        output.say(f"{result.image}: {result.summary()}")
+    else:
+        output.say(result.note)
 
 
 @app.command("verify")
