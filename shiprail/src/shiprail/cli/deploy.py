@@ -58,14 +58,23 @@ def deploy(
     wait: Annotated[
         bool, typer.Option("--wait", envvar="SHIPRAIL_WAIT", help="Queue behind a running deploy.")
     ] = False,
+    commit: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHIPRAIL_COMMIT",
+            help="The commit being shipped, which the image's provenance must name "
+            "(default: HEAD).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ship an image to an environment, blue/green or canary as it says (exit 1 if undone)."""
+    """Verify an image (signature, provenance, scan), then ship it to an environment,
+    blue/green or canary as it says (exit 1 if refused or undone)."""
 
     def body() -> None:
         engine = _engine()
         ref = image or _default_image()
-        release = engine.deploy(environment, ref, wait=wait)
+        release = engine.deploy(environment, ref, wait=wait, commit=commit)
         url = engine.status(environment)[0].url
         output.say(f"release {release.id} is live in {environment}: {url}")
         from shiprail.deploy.runtime import access_hints
