@@ -46,7 +46,7 @@ demo: $(VENV)/.installed ## build, scan, sign, publish to the local registry, ve
 	@$(BIN)/workorders hash-token < .shiprail/demo/api-token > .shiprail/demo/api-token.sha256
 	scripts/demo.sh
 	@echo "write token for the API: .shiprail/demo/api-token (only its SHA-256 reaches the service)" >&2
-	@echo "run 'make demo' again to ship a new release with blue/green; 'shiprail status' shows both" >&2
+	@echo "commit a change and run 'make demo' again to ship a new release with blue/green; 'shiprail status' shows both" >&2
 
 serve: $(VENV)/.installed ## serve workorders from the source tree on 127.0.0.1:$(DEMO_PORT) (SQLite, no container)
 	@mkdir -p .shiprail
