@@ -101,3 +101,33 @@ def image_rescan(
         check(result, prod)
 
     report(body)
+
+
+@image_app.command("mirror-db")
+def image_mirror_db(
+    directory: Annotated[
+        Path, typer.Argument(help="Trivy cache dir holding db/trivy.db and db/metadata.json.")
+    ],
+    repository: Annotated[
+        str, typer.Option(help="Repository in the local registry to push to.")
+    ] = "trivy-db",
+    tag: Annotated[str, typer.Option(help="Tag (Trivy's database schema version).")] = "2",
+) -> None:
+    """Push the Trivy database in DIR to the local registry as the OCI artifact Trivy pulls,
+    and print its reference for image_scan.trivy_db_repository (exit 2: no database in DIR
+    or the registry is not up)."""
+    from shiprail import output
+    from shiprail.deploy.settings import state_dir
+    from shiprail.image.registry import LocalRegistry
+    from shiprail.image.trivy_mirror import check_request, mirror
+
+    def body() -> None:
+        check_request(directory, repository, tag)  # before asking for the registry
+        access = LocalRegistry(state_dir()).access()
+        say = output.sayer("shiprail image mirror-db")
+        mirrored = mirror(directory, access, repository=repository, tag=tag, progress=say)
+        say(f"Trivy database (updated {mirrored.updated[:10]}) mirrored as {mirrored.digest}")
+        say("put the reference below into image_scan.trivy_db_repository in shiprail.yaml")
+        output.emit(mirrored.reference)
+
+    report(body)

@@ -4,7 +4,8 @@ JSON report becomes :class:`shiprail.findings.Finding` values.
 Every run is offline-safe: the misconfiguration checks are the ones built into the pinned
 binary (``--skip-check-update``), the Java database is never fetched, and the vulnerability
 database comes only from where ``image_scan:`` says (a directory, used as is, or a mirrored
-OCI repository). With no database configured Trivy runs its secret and misconfiguration
+OCI repository; one in the local registry is pulled with its credentials and CA, see
+:func:`pull_env`). With no database configured Trivy runs its secret and misconfiguration
 scanners only, and :attr:`TrivyData.description` says that OS packages went unaudited.
 
 Severity: Trivy's own (CRITICAL/HIGH/MEDIUM/LOW); UNKNOWN counts as high, as the OSV audit
@@ -15,15 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import ssl
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shiprail import _subprocess
 from shiprail.errors import ShiprailError, ToolCrashed
 from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.image.settings import ImageScanConfig
+
+if TYPE_CHECKING:
+    from shiprail.image.registry import RegistryAccess
 
 TRIVY = "trivy"
 TRIVY_INSTALL = "scripts/install-tools.sh trivy"
@@ -49,7 +56,53 @@ def trivy_command(*args: str, cache_dir: Path) -> list[str]:
 
 
 def run_trivy(args: list[str], timeout: float) -> _subprocess.Completed:
-    return _subprocess.run(args, timeout=timeout, install_hint=TRIVY_INSTALL)
+    """Run Trivy; a database pulled from the local registry comes with its access."""
+    repository = args[args.index("--db-repository") + 1] if "--db-repository" in args else None
+    with pull_env(repository) as env:
+        return _subprocess.run(args, timeout=timeout, env=env, install_hint=TRIVY_INSTALL)
+
+
+@contextmanager
+def pull_env(repository: str | None) -> Iterator[dict[str, str]]:
+    """What Trivy needs to pull ``repository`` when the local registry (``shiprail registry
+    up``) holds it: the credentials in ``TRIVY_USERNAME``/``TRIVY_PASSWORD`` (an environment
+    only this user can read, never the command line ``ps`` shows) and ``SSL_CERT_FILE``, a
+    bundle of the system's CAs plus the local CA, so TLS stays verified. Any other registry
+    gets nothing: Trivy uses the ambient ``docker login`` as it always does."""
+    access = _local_registry(repository) if repository else None
+    if access is None or access.ca_file is None:
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="shiprail-trivy-ca-") as tmp:
+        bundle = Path(tmp) / "ca-bundle.pem"
+        bundle.write_text(_system_cas() + access.ca_file.read_text(encoding="ascii"))
+        yield {
+            "TRIVY_USERNAME": access.username,
+            "TRIVY_PASSWORD": access.password,
+            "SSL_CERT_FILE": str(bundle),
+        }
+
+
+def _local_registry(repository: str) -> RegistryAccess | None:
+    """The local registry's access when it runs and ``repository`` is on its host."""
+    from shiprail.deploy.settings import state_dir
+    from shiprail.image.registry import LocalRegistry
+
+    registry = LocalRegistry(state_dir())
+    host = registry.status().host
+    if host is None or repository.split("/", 1)[0] != host:
+        return None
+    return registry.access()
+
+
+def _system_cas() -> str:
+    """The CA bundle OpenSSL trusts here (``SSL_CERT_FILE`` when set), or "" without one."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate and Path(candidate).is_file():
+            text = Path(candidate).read_text(encoding="utf-8", errors="replace")
+            return text if text.endswith("\n") else text + "\n"
+    return ""
 
 
 @dataclass(frozen=True)
