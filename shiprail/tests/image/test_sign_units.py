@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from shiprail import _subprocess
 from shiprail.errors import UsageError
 from shiprail.image import cosign, provenance
 from shiprail.image.publish import release_tags
 from shiprail.image.registry import RegistryAccess
-from shiprail.image.sign import attest_sbom, sign
+from shiprail.image.sign import Signed, attest_sbom, sign, sign_and_attest
 from shiprail.image.verify import repository_of
 
 ACCESS = RegistryAccess("127.0.0.1:5000", "shiprail", "pw")
@@ -127,3 +130,104 @@ def test_a_dirty_image_gets_dirty_tags_and_no_version_tag(tmp_path):
         f"{sha}-dirty",
         "1.2.3-aaaaaaaaaaaa-dirty",
     )
+
+
+# -- the cosign argument lists, keyless (CI) and with a key ---------------------------------
+
+DIGEST_REF = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/workorders@sha256:" + "a" * 64
+CLOUD = RegistryAccess("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "AWS", "token")
+
+
+class RecordingRunner:
+    """Stands in for ``cosign.run``: records each call and the predicate it would attach."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], RegistryAccess | None, str]] = []
+        self.predicates: list[dict] = []
+
+    def __call__(self, args, *, access=None, password=""):
+        self.calls.append((list(args), access, password))
+        for arg in args:
+            if arg.startswith("--predicate="):
+                self.predicates.append(json.loads(Path(arg.split("=", 1)[1]).read_text()))
+        return _subprocess.Completed(tuple(args), 0, "", "")
+
+
+@pytest.fixture
+def cyclonedx(tmp_path) -> Path:
+    sbom = tmp_path / "sbom.cdx.json"
+    sbom.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6"}')
+    return sbom
+
+
+def signed_with(signer, sbom: Path) -> tuple[RecordingRunner, Signed]:
+    runner = RecordingRunner()
+    signed = sign_and_attest(
+        DIGEST_REF, signer, CLOUD, provenance={"p": 1}, sbom=sbom, scan={"s": 2}, run=runner
+    )
+    return runner, signed
+
+
+def test_keyless_signs_and_attests_without_a_key_and_with_the_transparency_log(cyclonedx):
+    runner, signed = signed_with(cosign.KEYLESS, cyclonedx)
+    args = [call[0] for call in runner.calls]
+    assert args[0] == ["sign", "--yes", DIGEST_REF]
+    assert [a[0] for a in args[1:]] == ["attest"] * 3
+    assert [a[1] for a in args[1:]] == [
+        f"--type={t}" for t in ("slsaprovenance1", "cyclonedx", "vuln")
+    ]
+    assert all(a[2].startswith("--predicate=") and a[3:] == ["--yes", DIGEST_REF] for a in args[1:])
+    assert args[2][2] == f"--predicate={cyclonedx}"
+    assert runner.predicates == [
+        {"p": 1},
+        {"bomFormat": "CycloneDX", "specVersion": "1.6"},
+        {"s": 2},
+    ]
+    flat = [arg for a in args for arg in a]
+    assert not [arg for arg in flat if arg.startswith(("--key", "--tlog-upload"))]
+    assert all(access is CLOUD and password == "" for _args, access, password in runner.calls)
+    assert signed.attestations == ("slsaprovenance1", "cyclonedx", "vuln")
+    assert signed.note == cosign.KEYLESS_NOTE
+
+
+def test_key_signing_keeps_its_arguments_and_stays_off_the_transparency_log(cyclonedx):
+    runner, signed = signed_with(KEY, cyclonedx)
+    sign_args, provenance_args = runner.calls[0][0], runner.calls[1][0]
+    assert sign_args == ["sign", f"--key={KEY.path}", "--tlog-upload=false", "--yes", DIGEST_REF]
+    assert provenance_args[:3] == ["attest", f"--key={KEY.path}", "--type=slsaprovenance1"]
+    assert provenance_args[3].startswith("--predicate=")
+    assert provenance_args[4:] == ["--tlog-upload=false", "--yes", DIGEST_REF]
+    assert all(password == KEY.password for _args, _access, password in runner.calls)
+    assert signed.note == cosign.OFFLINE_NOTE
+
+
+def test_keyless_through_cosign_run_reaches_cosign_with_the_cloud_credentials_only(
+    tmp_path, monkeypatch, cyclonedx
+):
+    """The real ``cosign.run`` against a stand-in ``cosign`` executable (found first, as the
+    pinned tools are): no CA flag for a registry the system CAs trust, the registry's
+    credentials in a private Docker config, no passphrase."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    log = tmp_path / "calls.jsonl"
+    fake = tools / "cosign"
+    fake.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, sys\n"
+        "config = json.load(open(os.path.join(os.environ['DOCKER_CONFIG'], 'config.json')))\n"
+        f"with open({str(log)!r}, 'a') as out:\n"
+        "    out.write(json.dumps({'args': sys.argv[1:], 'config': config,\n"
+        "                          'password': os.environ.get('COSIGN_PASSWORD')}) + '\\n')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("SHIPRAIL_TOOLS_BIN", str(tools))
+    sign_and_attest(DIGEST_REF, cosign.KEYLESS, CLOUD, provenance={"p": 1}, sbom=cyclonedx)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [c["args"][0] for c in calls] == ["sign", "attest", "attest"]
+    assert calls[0]["args"] == ["sign", "--yes", DIGEST_REF]
+    assert not [
+        a for c in calls for a in c["args"] if a.startswith(("--key", "--tlog", "--registry"))
+    ]
+    token = base64.b64encode(b"AWS:token").decode()
+    assert all(c["config"] == {"auths": {CLOUD.host: {"auth": token}}} for c in calls)
+    assert all(c["password"] == "" for c in calls)

@@ -1,7 +1,8 @@
 """`shiprail registry|keys|publish|verify`: the local registry, signing keys, signed pushes.
 
-``publish`` pushes a built image to the local registry by digest, signs it and attaches its
-provenance (and SBOM); ``verify`` runs the checks the release engine runs before a deploy.
+``publish`` pushes a scanned image by digest to the local registry (or ``--registry HOST``:
+ECR, ACR), signs it with a key (or keyless, in GitHub Actions) and attaches its provenance,
+SBOM and scan result; ``verify`` runs the checks the release engine runs before a deploy.
 """
 
 from __future__ import annotations
@@ -114,31 +115,62 @@ def publish_command(
     repository: Annotated[
         str, typer.Option(envvar="SHIPRAIL_REPOSITORY", help="Repository in the registry.")
     ] = "workorders",
+    registry: Annotated[
+        str,
+        typer.Option(
+            envvar="SHIPRAIL_PUBLISH_REGISTRY",
+            help="'local' (shiprail registry up) or a host such as <account>.dkr.ecr.<region>"
+            ".amazonaws.com, with SHIPRAIL_REGISTRY_USERNAME / SHIPRAIL_REGISTRY_PASSWORD.",
+        ),
+    ] = "local",
     key: Annotated[
         Path | None, typer.Option(envvar="SHIPRAIL_KEY", help="Default: <state>/keys/cosign.key.")
     ] = None,
     password_file: PasswordFileOption = None,
+    keyless: Annotated[
+        bool,
+        typer.Option(
+            envvar="SHIPRAIL_KEYLESS",
+            help="Sign without a key: a Fulcio certificate for the run's OIDC identity, "
+            "recorded in Rekor (GitHub Actions with id-token: write only).",
+        ),
+    ] = False,
     sbom: Annotated[
         Path | None,
         typer.Option(envvar="SHIPRAIL_SBOM", help="CycloneDX JSON SBOM to attach as attestation."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Push IMAGE to the local registry by digest, sign it, attach provenance (and SBOM)."""
+    """Push IMAGE to a registry (default: the local one) by digest, sign it, attach
+    provenance, SBOM and scan result."""
     from shiprail._docker import docker_client
+    from shiprail.deploy.settings import state_dir
+    from shiprail.errors import UsageError
     from shiprail.image import cosign, keys
     from shiprail.image.publish import publish
+    from shiprail.image.registry import registry_access
     from shiprail.image.scan import load_context
     from shiprail.paths import repo_root
 
+    def signer() -> cosign.Signer:
+        """The key, or the keyless flow once an OIDC identity is known to exist: a mistake in
+        either is reported before the Docker Engine is asked anything."""
+        if not keyless:
+            return keys.signing_key(
+                key or _keys_dir() / keys.PRIVATE_NAME, cosign.passphrase(password_file)
+            )
+        if key is not None:
+            raise UsageError("--keyless signs without a key", hint="drop --key / SHIPRAIL_KEY")
+        cosign.KEYLESS.require_identity()
+        return cosign.KEYLESS
+
     def body() -> Published:
-        signing = keys.signing_key(
-            key or _keys_dir() / keys.PRIVATE_NAME, cosign.passphrase(password_file)
-        )
+        signing = signer()
+        access = registry_access(registry, state_dir())
         return publish(
             docker_client(),
             image,
-            _registry().access(),
+            access,
             signing,
             root=repo_root(),
             ctx=load_context(None),

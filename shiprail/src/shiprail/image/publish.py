@@ -4,7 +4,8 @@ Tags say where an image came from; the digest says what it is. The tags pushed a
 git sha, ``<version>-<sha12>`` and, when that commit is tagged ``vX.Y.Z``, the version tag;
 never ``latest``. Every tag must resolve to the same manifest digest, which is the image's
 name for signing, attesting, verifying and deploying. ``publish`` then signs the digest and
-attaches the provenance (and the SBOM when given) with cosign (``sign.py``).
+attaches the provenance (and the SBOM when given) with cosign (``sign.py``), with a key or,
+in a CI run with an OIDC identity, keyless (``cosign.KEYLESS``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shiprail._docker import docker_errors
 from shiprail.errors import GateFailed, ShiprailError, ToolCrashed, UsageError
 from shiprail.image import provenance, scan_record
 from shiprail.image.build import DIRTY_SUFFIX, image_is_dirty
-from shiprail.image.cosign import OFFLINE_NOTE, SigningKey
+from shiprail.image.cosign import Keyless, Runner, Signer
 from shiprail.image.registry import RegistryAccess
 from shiprail.image.sbom import image_digest, sbom_path, sha256_file
 from shiprail.image.scan import Context, judge_record, refusal
@@ -130,7 +131,7 @@ def publish(
     client: DockerClient,
     image: str,
     access: RegistryAccess,
-    key: SigningKey,
+    key: Signer,
     *,
     root: Path,
     ctx: Context,
@@ -139,13 +140,18 @@ def publish(
     wheelhouse: Path | None = None,
     progress: Callable[[str], None] | None = None,
     today: dt.date | None = None,
+    run: Runner | None = None,
 ) -> Published:
     """Refuse an image whose scan blocks; else push by digest with the release tags, sign the
     digest, attach provenance, SBOM and scan result.
 
     The scan is the one ``shiprail image scan`` kept for this image id, judged again with
-    today's waivers: HIGH or CRITICAL findings (the gate's threshold) block publishing."""
+    today's waivers: HIGH or CRITICAL findings (the gate's threshold) block publishing.
+    Keyless signing without an OIDC identity is refused before anything is pushed. ``run``
+    executes cosign (default: ``cosign.run``)."""
     say = progress or (lambda _message: None)
+    if isinstance(key, Keyless):
+        key.require_identity()
     commit, version = image_commit(client, image, root)
     image_id = image_digest(client, image)
     with docker_errors(f"no local image {image}", UsageError):
@@ -165,7 +171,7 @@ def publish(
     )
     say(f"pushed {pushed.reference} (tags: {', '.join(tags)})")
     facts = provenance.gather(client, image, root, commit=commit, wheelhouse=wheelhouse)
-    say(f"signing {pushed.reference}; {OFFLINE_NOTE}")
+    say(f"signing {pushed.reference}; {key.note}")
     signed = sign_and_attest(
         pushed.reference,
         key,
@@ -173,5 +179,6 @@ def publish(
         provenance=provenance.predicate(facts),
         sbom=sbom,
         scan=record.predicate(trivy_version()),
+        run=run,
     )
     return Published(pushed, signed, sha256_file(sbom))

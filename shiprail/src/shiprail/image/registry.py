@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shiprail import _subprocess
+from shiprail.deploy.settings import LOCAL_REGISTRY
 from shiprail.deploy.tls import ensure_ca, issue_leaf
 from shiprail.errors import ToolCrashed, UsageError
+from shiprail.settings import get_settings
 
 REGISTRY_BINARY = "docker-registry"
 REGISTRY_HINT = "apt-get install -y docker-registry"
@@ -62,6 +64,34 @@ class RegistryAccess:
     def auth_config(self) -> dict[str, str]:
         """The credentials in the form the Docker SDK's push and pull take."""
         return {"username": self.username, "password": self.password}
+
+
+def registry_access(registry: str, state: Path) -> RegistryAccess:
+    """How to reach ``registry``, the same for publishing and for deploying from it.
+
+    ``local`` is the registry ``shiprail registry up`` runs for ``state``. Any other host (ECR,
+    ACR) is reached with SHIPRAIL_REGISTRY_USERNAME / SHIPRAIL_REGISTRY_PASSWORD, a
+    short-lived token the caller obtains, and trusted through the system CAs. Missing
+    credentials are refused here, before anything is pushed or pulled, rather than surfacing
+    as an anonymous 401 from the registry half-way through.
+    """
+    if registry == LOCAL_REGISTRY:
+        return LocalRegistry(state).access()
+    if not registry or "/" in registry:
+        raise UsageError(
+            f"{registry!r} is not a registry host",
+            hint="give 'local' or a host[:port] without scheme or path, "
+            "e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        )
+    settings = get_settings()
+    if not settings.registry_username or not settings.registry_password:
+        raise UsageError(
+            f"no credentials for the registry {registry}",
+            hint="set SHIPRAIL_REGISTRY_USERNAME and SHIPRAIL_REGISTRY_PASSWORD (ECR: AWS and "
+            "the output of aws ecr get-login-password; ACR: "
+            "00000000-0000-0000-0000-000000000000 and az acr login --expose-token's token)",
+        )
+    return RegistryAccess(registry, settings.registry_username, settings.registry_password)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,11 @@
 - the scan result: ``cosign attest --type vuln`` with the record of ``scan_record.py``.
 
 Signing a tag would sign whatever the tag points to at that moment; the digest names the
-content. Offline nothing is uploaded to a transparency log (``cosign.OFFLINE_NOTE``).
+content. What signs is a :data:`cosign.Signer`: a key, with nothing uploaded to a
+transparency log (``cosign.OFFLINE_NOTE``), or the keyless flow of a CI run
+(``cosign.KEYLESS``: a Fulcio certificate, recorded in Rekor). Each function takes the
+``run`` that executes cosign (default :func:`cosign.run`), so the exact argument lists can
+be checked where no registry or Sigstore is reachable.
 """
 
 from __future__ import annotations
@@ -43,16 +47,16 @@ def _by_digest(reference: str) -> str:
     return reference
 
 
-def sign(reference: str, key: cosign.SigningKey, access: RegistryAccess) -> None:
+def sign(
+    reference: str,
+    key: cosign.Signer,
+    access: RegistryAccess,
+    *,
+    run: cosign.Runner | None = None,
+) -> None:
     """Sign the image at ``reference`` (by digest) and push the signature beside it."""
-    cosign.run(
-        [
-            "sign",
-            f"--key={key.path}",
-            "--tlog-upload=false",
-            "--yes",
-            _by_digest(reference),
-        ],
+    (run or cosign.run)(
+        ["sign", *key.key_flags(), *key.tlog_flags(), "--yes", _by_digest(reference)],
         access=access,
         password=key.password,
     )
@@ -60,20 +64,21 @@ def sign(reference: str, key: cosign.SigningKey, access: RegistryAccess) -> None
 
 def attest(
     reference: str,
-    key: cosign.SigningKey,
+    key: cosign.Signer,
     access: RegistryAccess,
     *,
     predicate_type: str,
     predicate_file: Path,
+    run: cosign.Runner | None = None,
 ) -> None:
     """Attach a signed in-toto attestation of ``predicate_type`` to the image."""
-    cosign.run(
+    (run or cosign.run)(
         [
             "attest",
-            f"--key={key.path}",
+            *key.key_flags(),
             f"--type={predicate_type}",
             f"--predicate={predicate_file}",
-            "--tlog-upload=false",
+            *key.tlog_flags(),
             "--yes",
             _by_digest(reference),
         ],
@@ -84,19 +89,28 @@ def attest(
 
 def attest_predicate(
     reference: str,
-    key: cosign.SigningKey,
+    key: cosign.Signer,
     access: RegistryAccess,
     predicate: dict[str, Any],
     predicate_type: str = PROVENANCE_TYPE,
+    *,
+    run: cosign.Runner | None = None,
 ) -> None:
     """Attach ``predicate`` (a JSON document made here) as a signed attestation."""
     with tempfile.TemporaryDirectory(prefix="shiprail-predicate-") as tmp:
         path = Path(tmp) / "predicate.json"
         path.write_text(json.dumps(predicate, indent=2))
-        attest(reference, key, access, predicate_type=predicate_type, predicate_file=path)
+        attest(reference, key, access, predicate_type=predicate_type, predicate_file=path, run=run)
 
 
-def attest_sbom(reference: str, key: cosign.SigningKey, access: RegistryAccess, sbom: Path) -> None:
+def attest_sbom(
+    reference: str,
+    key: cosign.Signer,
+    access: RegistryAccess,
+    sbom: Path,
+    *,
+    run: cosign.Runner | None = None,
+) -> None:
     """Attach a CycloneDX JSON SBOM (made elsewhere, e.g. by Trivy) as a signed attestation."""
     try:
         document = json.loads(sbom.read_text())
@@ -104,26 +118,27 @@ def attest_sbom(reference: str, key: cosign.SigningKey, access: RegistryAccess, 
         raise UsageError(f"cannot read the SBOM {sbom}: {exc}") from None
     if document.get("bomFormat") != "CycloneDX":
         raise UsageError(f"{sbom} is not a CycloneDX JSON document (bomFormat)")
-    attest(reference, key, access, predicate_type=SBOM_TYPE, predicate_file=sbom)
+    attest(reference, key, access, predicate_type=SBOM_TYPE, predicate_file=sbom, run=run)
 
 
 def sign_and_attest(
     reference: str,
-    key: cosign.SigningKey,
+    key: cosign.Signer,
     access: RegistryAccess,
     *,
     provenance: dict[str, Any],
     sbom: Path | None = None,
     scan: dict[str, Any] | None = None,
+    run: cosign.Runner | None = None,
 ) -> Signed:
     """The signature, then the provenance, then the SBOM and the scan result when given."""
-    sign(reference, key, access)
-    attest_predicate(reference, key, access, provenance)
+    sign(reference, key, access, run=run)
+    attest_predicate(reference, key, access, provenance, run=run)
     attached = [PROVENANCE_TYPE]
     if sbom is not None:
-        attest_sbom(reference, key, access, sbom)
+        attest_sbom(reference, key, access, sbom, run=run)
         attached.append(SBOM_TYPE)
     if scan is not None:
-        attest_predicate(reference, key, access, scan, SCAN_TYPE)
+        attest_predicate(reference, key, access, scan, SCAN_TYPE, run=run)
         attached.append(SCAN_TYPE)
-    return Signed(reference, tuple(attached))
+    return Signed(reference, tuple(attached), key.note)

@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiprail._docker import docker_errors, find_image
-from shiprail.deploy.settings import LOCAL_REGISTRY, EnvironmentConfig
+from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.trust import NOT_VERIFIED, TrustedImage
 from shiprail.errors import Refused, UsageError
 from shiprail.image import provenance
 from shiprail.image.build import DIRTY_LABEL
-from shiprail.image.registry import LocalRegistry, RegistryAccess
+from shiprail.image.registry import RegistryAccess, registry_access
 from shiprail.image.scan import Context
 from shiprail.image.verify import repository_of, resolve_digest
 from shiprail.image.verify import verify as verify_image
-from shiprail.settings import get_settings
 
 if TYPE_CHECKING:
     from shiprail._docker import DockerClient
@@ -86,13 +85,9 @@ class RegistryTrust:
 
     def access(self, registry: str) -> RegistryAccess:
         """``local``: the registry ``shiprail registry up`` runs; else a host with the
-        credentials of SHIPRAIL_REGISTRY_USERNAME / _PASSWORD."""
-        if registry == LOCAL_REGISTRY:
-            return LocalRegistry(self.state).access()
-        settings = get_settings()
-        return RegistryAccess(
-            registry, settings.registry_username or "", settings.registry_password or ""
-        )
+        credentials of SHIPRAIL_REGISTRY_USERNAME / _PASSWORD (the same rule ``shiprail
+        publish --registry`` follows, so what is published is what can be pulled)."""
+        return registry_access(registry, self.state)
 
     def in_registry(self, image: str, access: RegistryAccess) -> str:
         """``image`` as a reference in the registry; a local image by the digest its push
