@@ -49,8 +49,9 @@ step() {
 
 step build '^workorders:' "$shiprail" build image
 image=$LAST
-step scan 'gate (PASSED|FAILED)' "$shiprail" image scan "$image"
-step registry '^registry ' "$shiprail" registry up
+step scan '^gate:' "$shiprail" image scan "$image"
+grep -o 'Debian (OS) packages were NOT audited: [^(]*' "$logs/scan.log" | sed 's/^/          /' >&2 || true
+step registry 'registry running' "$shiprail" registry up
 if [ ! -s .shiprail/keys/cosign.pub ]; then
   step keys 'cosign.pub' "$shiprail" keys generate
 else
@@ -60,4 +61,4 @@ step publish '@sha256:' "$shiprail" publish "$image"
 reference=$LAST
 step verify 'passed|verified' "$shiprail" verify "$reference"
 step deploy 'is live in' "$shiprail" deploy dev --image "$image"
-grep -E '^ +(TLS|basic auth):' "$logs/deploy.log" >&2 || true
+grep -E '(TLS|basic auth):' "$logs/deploy.log" | sed 's/^shiprail: */          /' >&2 || true
