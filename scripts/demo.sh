@@ -51,7 +51,7 @@ step build '^workorders:' "$shiprail" build image
 image=$LAST
 step scan '^gate:' "$shiprail" image scan "$image"
 grep -o 'Debian (OS) packages were NOT audited: [^(]*' "$logs/scan.log" | sed 's/^/          /' >&2 || true
-step registry 'registry running' "$shiprail" registry up
+step registry '^[^ ]+:[0-9]+$' "$shiprail" registry up
 if [ ! -s .shiprail/keys/cosign.pub ]; then
   step keys 'cosign.pub' "$shiprail" keys generate
 else
