@@ -36,7 +36,10 @@ start_docker() {
 start_postgres() {
   local version password_file password
   version=$(pg_version)
-  password_file="$cache/postgres.password"
+  # The cluster serves the whole machine, so its password lives with the cluster (root-only),
+  # not in one checkout: every checkout that starts it gets the same password, and starting
+  # it from a second checkout never locks out the first.
+  password_file=${SHIPRAIL_PG_PASSWORD_FILE:-/etc/postgresql/$version/$pg_cluster/shiprail.password}
   if ! pg_lsclusters -h | awk '{print $2}' | grep -qx "$pg_cluster"; then
     say "postgres: creating cluster $version/$pg_cluster on port $pg_port"
     pg_createcluster "$version" "$pg_cluster" -p "$pg_port" >/dev/null
@@ -46,6 +49,9 @@ start_postgres() {
     pg_ctlcluster "$version" "$pg_cluster" start
   else
     say "postgres: already running"
+  fi
+  if [ ! -s "$password_file" ] && [ -s "$cache/postgres.password" ]; then
+    (umask 077; cp "$cache/postgres.password" "$password_file")   # keep an earlier checkout's
   fi
   [ -s "$password_file" ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$password_file")
   password=$(cat "$password_file")
