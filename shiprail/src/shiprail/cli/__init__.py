@@ -17,6 +17,7 @@ from shiprail.cli import (  # noqa: F401  (registration)
     image,
     image_scan,
     k8s,
+    ledger,
     observe,
     scan,
     sign,
