@@ -15,6 +15,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 .PHONY: k8s-check
 .PHONY: scan bench-scan
 .PHONY: bench-deploy
+.PHONY: terraform-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,6 +57,7 @@ serve: $(VENV)/.installed ## serve workorders from the source tree on 127.0.0.1:
 
 test: $(VENV)/.installed services ## everything: lint, unit, API, PostgreSQL, container and engine tests
 	$(MAKE) lint
+	$(MAKE) terraform-check
 	$(MAKE) scan
 	$(MAKE) test-app
 	$(MAKE) test-shiprail
@@ -84,6 +86,9 @@ bench-scan: $(VENV)/.installed ## time shiprail scan on this repository: cold, w
 k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment and check it (helm, schemas, Rego, checkov)
 	opa test policies/kubernetes
 	$(BIN)/shiprail k8s check --output reports/kubernetes.json
+
+terraform-check: ## terraform fmt, tflint and terraform test over terraform/ (offline: no provider download)
+	scripts/terraform-check.sh
 
 test-shiprail: $(VENV)/.installed slo-check
 	set -a; source .cache/services.env; set +a; \

@@ -47,7 +47,7 @@ class KubernetesConfig(StrictModel):
     gatekeeper: str = "gitops/gatekeeper"
     #: CRDs (Argo CD, Flagger, Gateway API, Gatekeeper) fetched by scripts/fetch-data.sh
     crds: str = ".cache/data/crds"
-    #: the EKS/AKS Terraform modules (fmt -check and checkov); None to skip
+    #: the Terraform of the cloud path (fmt -check and checkov); None to skip
     terraform: str | None = "terraform"
     #: rule file passed to the chart's PrometheusRule (None: the chart's own value)
     prometheus_rules: str | None = "monitoring/prometheus/alerts.yaml"

@@ -1,6 +1,7 @@
-"""The EKS and AKS modules under ``terraform/``: ``terraform fmt -check`` and checkov's
-Terraform checks. No provider can be downloaded where CI runs, so ``init``/``validate``/
-``plan`` are left to the team's pipeline with cloud credentials (docs/kubernetes.md)."""
+"""The Terraform under ``terraform/`` (clusters, registries, state, CI identities):
+``terraform fmt -check`` and checkov's Terraform checks. No provider can be downloaded where
+CI runs, so ``init``/``validate``/``plan`` are left to the team's pipeline with cloud
+credentials (docs/kubernetes.md)."""
 
 from __future__ import annotations
 
