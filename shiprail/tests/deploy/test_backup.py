@@ -513,7 +513,9 @@ def run_doc(line: str, cwd: Path, env: dict[str, str]) -> str:
         result = cli(*words[1:], env={**env, **extra})
         assert result.exit_code == 0, (line, result.output)
         return str(result.stdout)
-    done = subprocess.run(line, shell=True, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=cwd, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, (line, done.stderr)
     return done.stdout
 

@@ -270,7 +270,7 @@ def contents(target: Database) -> tuple[int, str | None]:
             for table in metadata.sorted_tables
             if table.name in present
         )
-        query = sa.text(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608
+        query = sa.select(sa.column("version_num")).select_from(sa.table(VERSION_TABLE))
         return rows, connection.execute(query).scalar() if VERSION_TABLE in present else None
 
 
