@@ -1,0 +1,13 @@
+# Partial S3 backend configuration of dev: terraform init -backend-config=backend/dev.hcl
+# The bucket, key alias and (legacy) lock table are made by terraform/bootstrap/aws, whose
+# backend_configs output prints these settings; modules/aws/state-backend's test compares them.
+bucket       = "shiprail-tfstate-euw1-sr01"
+key          = "shiprail/dev.tfstate"
+region       = "eu-west-1"
+encrypt      = true
+kms_key_id   = "alias/shiprail-tfstate"
+use_lockfile = true
+
+# use_lockfile: the native lock file next to the state (Terraform >= 1.10). The legacy lock,
+# for older Terraform or while migrating (both locks are then taken):
+# dynamodb_table = "shiprail-tfstate-lock"

@@ -1,0 +1,4 @@
+terraform {
+  # No provider: names and file contents only, so `terraform test` runs it offline.
+  required_version = ">= 1.11"
+}
