@@ -270,7 +270,7 @@ def contents(target: Database) -> tuple[int, str | None]:
             for table in metadata.sorted_tables
             if table.name in present
         )
-        query = sa.select(sa.column("version_num")).select_from(sa.table(VERSION_TABLE))
+        query = sa.select(sa.table(VERSION_TABLE, sa.column("version_num", sa.String)).c[0])
         return rows, connection.execute(query).scalar() if VERSION_TABLE in present else None
 
 
