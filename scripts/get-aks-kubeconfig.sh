@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A kubeconfig for an AKS cluster (terraform/modules/aks), in a file of its own: never the
+# A kubeconfig for an AKS cluster (terraform/modules/azure/aks), in a file of its own: never the
 # user's ~/.kube/config. Runs `az aks get-credentials` with the Azure login already in place,
 # then `kubelogin convert-kubeconfig -l azurecli` so kubectl signs in with that same login:
 # the module's clusters use Entra ID with local accounts disabled, so there is no admin
@@ -35,7 +35,7 @@ if command -v kubelogin >/dev/null 2>&1; then
   chmod 600 "$kubeconfig"
   say "kubeconfig for AKS cluster $cluster written (mode 0600), signing in with the Azure CLI's login"
 else
-  say "warning: kubelogin is not installed: a cluster with Entra ID and local accounts disabled (terraform/modules/aks) needs it for kubectl to sign in; install it ($(cloud_install_hint kubelogin)) and run this again"
+  say "warning: kubelogin is not installed: a cluster with Entra ID and local accounts disabled (terraform/modules/azure/aks) needs it for kubectl to sign in; install it ($(cloud_install_hint kubelogin)) and run this again"
   say "kubeconfig for AKS cluster $cluster written (mode 0600), not converted"
 fi
 printf '%s\n' "$kubeconfig"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A kubeconfig for an EKS cluster (terraform/modules/eks), in a file of its own: never the
+# A kubeconfig for an EKS cluster (terraform/modules/aws/eks), in a file of its own: never the
 # user's ~/.kube/config. Runs `aws eks update-kubeconfig` with the AWS credentials already in
 # place and prints the kubeconfig's path on stdout, for `export KUBECONFIG=$(...)`.
 # Default file: $SHIPRAIL_STATE_DIR/kube/eks-<cluster>.yaml (.shiprail/ in the repository

@@ -9,6 +9,8 @@
 # go   tools:    go install into .tools/bin, skipped when the pinned version's stamp exists;
 #                a `#@goenv NAME VAR=VALUE...` line in tools.lock adds the build environment a
 #                tool's own release build uses (e.g. GOEXPERIMENT)
+# system tools:  machine prerequisites installed outside this script (terraform): named,
+#                not installed; `shiprail doctor` checks their version
 # Downloads are cached by apt, uv (~/.cache/uv) and Go (the module cache).
 set -euo pipefail
 
@@ -46,6 +48,12 @@ while read -r name kind version source binary _need; do
       fi ;;
     pypi) pypi+=("$name $version $source $binary") ;;
     go) go+=("$name $version $source $binary") ;;
+    system)
+      if command -v "$binary" >/dev/null; then
+        say "system $name: found $(command -v "$binary") (a machine prerequisite; shiprail doctor checks $version)"
+      else
+        say "system $name $version: not installed, and not installable by this script: install it on the machine"
+      fi ;;
     *) die "tools.lock: unknown kind '$kind' for $name" ;;
   esac
 done < <(sed -e 's/#.*//' "$lock")

@@ -24,10 +24,12 @@ def write_lock(tmp_path, body: str):
 def test_the_repository_lock_parses_and_pins_every_kind():
     tools = load_lock()
     kinds = {tool.kind for tool in tools}
-    assert kinds == {"apt", "pypi", "go"}
+    assert kinds == {"apt", "pypi", "go", "system"}
     names = {tool.name for tool in tools}
     for expected in ("docker.io", "postgresql", "prometheus", "helm", "bandit", "gitleaks"):
         assert expected in names
+    (terraform,) = [tool for tool in tools if tool.name == "terraform"]
+    assert (terraform.kind, terraform.version, terraform.required) == ("system", "1.11", True)
 
 
 def test_malformed_lines_name_the_line(tmp_path):
@@ -138,3 +140,32 @@ def test_doctor_runs_from_a_folder_outside_any_repository(tmp_path, monkeypatch)
     rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
     assert "helm" in rows and "bandit" in rows
     assert rows["bandit"]["path"] is None or "/.tools/" in rows["bandit"]["path"]
+
+
+def test_a_system_prerequisite_is_checked_by_version_and_named_not_installed(tmp_path, monkeypatch):
+    """A ``system`` tool (terraform) is found and version-checked like any other, and the hint
+    says to install it on the machine: no script here can."""
+    pinned = tmp_path / "pinned"
+    pinned.mkdir()
+    fake = pinned / "shiprail-fake-terraform"
+    fake.write_text("#!/bin/sh\necho 'Terraform v1.11.4'\necho 'on linux_amd64'\n")
+    fake.chmod(0o755)
+    write_lock(
+        tmp_path,
+        "tf system 1.11 - shiprail-fake-terraform required\n"
+        "tf-old system 1.10 - shiprail-fake-terraform optional\n"
+        "absent system 2.0 - no-such-binary-sys required\n",
+    )
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(tmp_path))
+    monkeypatch.setenv("SHIPRAIL_TOOLS_BIN", str(pinned))
+    result = runner.invoke(app, ["doctor", "--json"])
+    rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
+    assert rows["tf"]["kind"] == "system"
+    assert rows["tf"]["found"] == "1.11.4" and rows["tf"]["ok"] is True
+    assert rows["tf-old"]["ok"] is False  # 1.11.4 is not the pinned 1.10
+    assert rows["absent"]["found"] is None
+    assert rows["absent"]["install"] == (
+        "install absent 2.0 on this machine (not by install-tools.sh)"
+    )
+    assert result.exit_code == 3
+    assert result.stderr.split("missing or wrong:")[1].split() == ["absent"]

@@ -125,3 +125,32 @@ def test_shiprail_scan_from_another_folder_with_a_bare_path_runs_bandit(tmp_path
     assert bandit["status"] == "ran", bandit
     assert report["root"] == str(project.resolve())
     assert report["summary"]["by_tool"] == {"bandit": report["summary"]["findings"]} != {}
+
+
+def test_install_tools_names_a_system_prerequisite_and_installs_nothing(tmp_path):
+    """``system`` lines (terraform) are reported, found or not, and never fail the script."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "install-tools.sh"
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    (checkout / "scripts" / "install-tools.sh").write_bytes(script.read_bytes())
+    (checkout / "scripts" / "install-tools.sh").chmod(0o755)
+    (checkout / "tools.lock").write_text(
+        "# header\n"
+        "sh-here  system 1.0 - sh                 required\n"
+        "missing  system 2.0 - no-such-binary-sys required\n"
+    )
+    result = subprocess.run(
+        [str(checkout / "scripts" / "install-tools.sh")],
+        env={"PATH": STRIPPED_PATH, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "system sh-here: found /usr/bin/sh" in result.stderr or (
+        "system sh-here: found /bin/sh" in result.stderr
+    )
+    assert "system missing 2.0: not installed, and not installable by this script" in (
+        result.stderr
+    )
+    assert sorted(p.name for p in (checkout / ".tools" / "bin").iterdir()) == []

@@ -10,7 +10,7 @@ from shiprail import _subprocess
 from shiprail.errors import ConfigError, ShiprailError, ToolError
 from shiprail.paths import TOOLS_LOCK, platform_home, repo_root
 
-KINDS = ("apt", "pypi", "go")
+KINDS = ("apt", "pypi", "go", "system")
 NEEDS = ("required", "optional")
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)+)")
 
@@ -26,6 +26,7 @@ VERSION_ARGS: dict[str, tuple[str, ...]] = {
     "debootstrap": ("--version",),
     "kubernetes-validate": ("--version",),
     "openssl": ("version",),
+    "terraform": ("version",),
 }
 #: Binaries whose version is best read from the Debian package (they print none themselves).
 DPKG_VERSION = {
@@ -50,6 +51,9 @@ class Tool:
             return f"apt-get install -y {self.source}"
         if self.kind == "pypi":
             return f"scripts/install-tools.sh {self.name}  # {self.source}=={self.version}"
+        if self.kind == "system":
+            # a machine prerequisite, installed outside scripts/install-tools.sh
+            return f"install {self.name} {self.version} on this machine (not by install-tools.sh)"
         # the script applies the build environment some tools need (#@goenv in tools.lock)
         return f"scripts/install-tools.sh {self.name}  # go install {self.source}@{self.version}"
 

@@ -274,4 +274,4 @@ def test_k8s_check_alone_still_runs_checkov_over_terraform_and_gitops(
     assert len(runner.runs) == 2  # the objects (rendered and committed) in one run, Terraform
     assert counts["<rendered chart>"] == 1
     assert all(counts[m.source] == 1 for m in committed)
-    assert counts["terraform/modules/eks/main.tf"] == 1
+    assert counts["terraform/modules/aws/eks/main.tf"] == 1
