@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shiprail import _subprocess
 from shiprail.errors import Refused, ShiprailError, UsageError
 from shiprail.image import cosign, scan_record
 from shiprail.image.provenance import PREDICATE_TYPE
@@ -166,17 +167,7 @@ def _scan(
     today: dt.date | None,
 ) -> None:
     """The newest signed scan result for the digest, judged with today's waivers."""
-    result = cosign.run(
-        [
-            "verify-attestation",
-            f"--key={key}",
-            f"--type={SCAN_TYPE}",
-            "--insecure-ignore-tlog=true",
-            pinned,
-        ],
-        access=access,
-        ok_codes=None,
-    )
+    result = _verify_attestation(pinned, key, access, SCAN_TYPE)
     if result.returncode != 0:
         raise run.fail(
             "scan",
@@ -249,17 +240,7 @@ def _signature(pinned: str, keys: Sequence[Path], access: RegistryAccess, run: _
 
 def _provenance(pinned: str, key: Path, access: RegistryAccess, run: _Run) -> list[dict[str, Any]]:
     """The verified SLSA provenance statements whose subject is the resolved digest."""
-    result = cosign.run(
-        [
-            "verify-attestation",
-            f"--key={key}",
-            f"--type={PROVENANCE_TYPE}",
-            "--insecure-ignore-tlog=true",
-            pinned,
-        ],
-        access=access,
-        ok_codes=None,
-    )
+    result = _verify_attestation(pinned, key, access, PROVENANCE_TYPE)
     if result.returncode != 0:
         raise run.fail(
             "provenance", f"no provenance signed by {key.name}: {_last_line(result.stderr)}"
@@ -269,6 +250,24 @@ def _provenance(pinned: str, key: Path, access: RegistryAccess, run: _Run) -> li
         raise run.fail("provenance", f"no {PREDICATE_TYPE} statement for {run.digest}")
     run.passed("provenance", f"{len(statements)} SLSA v1 statement(s) signed by {key.name}")
     return statements
+
+
+def _verify_attestation(
+    pinned: str, key: Path, access: RegistryAccess, predicate_type: str
+) -> _subprocess.Completed:
+    """``cosign verify-attestation`` of one predicate type with ``key`` (no transparency log
+    offline); the caller reads the exit code and the statements."""
+    return cosign.run(
+        [
+            "verify-attestation",
+            f"--key={key}",
+            f"--type={predicate_type}",
+            "--insecure-ignore-tlog=true",
+            pinned,
+        ],
+        access=access,
+        ok_codes=None,
+    )
 
 
 def _signed_digests(output: str) -> set[str]:
