@@ -16,6 +16,7 @@ from shiprail.deploy.analysis.interface import (
     Verdict,
     WatchTarget,
 )
+from shiprail.deploy.consistency import EdgeState
 from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
 from shiprail.deploy.settings import EnvironmentConfig, MetricCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
@@ -126,6 +127,34 @@ class FakeRouter(Router):
     @property
     def current(self) -> Route | None:
         return self.routes[-1] if self.routes else None
+
+
+@dataclass
+class FakeEdge(FakeRouter):
+    """A router whose proxy can be stopped (``running``) and read back, as ``ledger check``
+    reads the nginx edge; a switch or split starts the proxy again, as the nginx router does."""
+
+    running: bool = True
+    last: Route | TrafficSplit | None = None
+
+    def switch(self, route: Route) -> None:
+        self.running, self.last = True, route
+        super().switch(route)
+
+    def split(self, split: TrafficSplit) -> None:
+        self.running, self.last = True, split
+        super().split(split)
+
+    def routed(self) -> EdgeState:
+        last = self.last
+        if not self.running:
+            return EdgeState(running=False)
+        if isinstance(last, TrafficSplit):
+            ids = (last.stable.release_id, last.canary.release_id)
+            return EdgeState(True, ids, last.stable.upstreams + last.canary.upstreams)
+        if isinstance(last, Route):
+            return EdgeState(True, (last.release_id,), last.upstreams)
+        return EdgeState(running=True)
 
 
 @dataclass

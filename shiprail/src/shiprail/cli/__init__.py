@@ -11,6 +11,7 @@ import sys
 
 from shiprail import output
 from shiprail.cli import (  # noqa: F401  (registration)
+    consistency,
     deploy,
     doctor,
     dora,
