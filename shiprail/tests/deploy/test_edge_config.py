@@ -21,6 +21,7 @@ from shiprail.deploy.routers.nginx import (
     render_nginx_conf,
     render_nginx_split_conf,
 )
+from shiprail.deploy.routers.nginx_conf import LIMITS
 from shiprail.deploy.routers.traefik import (
     TraefikRouter,
     render_traefik_dynamic,
@@ -83,6 +84,23 @@ def test_nginx_config_is_tls_only_with_headers_and_json_logs() -> None:
     assert "server 172.18.0.5:8000" in conf and "server 172.18.0.6:8000" in conf
     assert "location = /metrics" in conf
     assert "auth_basic" not in render_nginx_conf(ROUTE, basic_auth=False)
+
+
+def test_nginx_config_sets_limits_and_mozilla_curves() -> None:
+    conf = render_nginx_conf(ROUTE)
+    for name, value in LIMITS.items():
+        assert conf.count(f"    {name} {value};") == 1, name
+    assert "ssl_ecdh_curve X25519:prime256v1:secp384r1;" in conf
+    assert "limit_conn_zone $binary_remote_addr zone=shiprail_conn:10m;" in conf
+    assert "limit_conn shiprail_conn 100;" in conf
+    assert "zone=shiprail_req:10m rate=1000r/s;" in conf
+    assert "limit_req zone=shiprail_req burst=2000 nodelay;" in conf
+    # The write budget only counts POST/PUT/PATCH/DELETE under /api/ (other keys are empty).
+    writes = conf.split("$shiprail_write_client {")[1].split("}")[0]
+    assert '"~^(POST|PUT|PATCH|DELETE):/api/" $binary_remote_addr;' in writes
+    assert 'default "";' in writes
+    assert "limit_req_zone $shiprail_write_client zone=shiprail_write:10m rate=10r/s;" in conf
+    assert "limit_req zone=shiprail_write burst=20 nodelay;" in conf
 
 
 def test_bearer_writes_skip_basic_auth_but_reads_do_not() -> None:

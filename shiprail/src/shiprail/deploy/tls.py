@@ -2,7 +2,8 @@
 
 The local CA lives in ``<state>/edge/ca`` (``ca.pem`` is what a browser or ``curl --cacert``
 trusts); each environment gets a leaf certificate for its hostname, ``localhost`` and
-127.0.0.1, valid 397 days and reissued when the hostname changes or expiry is within 30 days.
+127.0.0.1, valid 90 days (Mozilla's recommendation; its intermediate profile allows at most 366)
+and reissued when the hostname changes or expiry is within 30 days.
 Keys are made by ``openssl`` (ECDSA P-256) and never leave the state directory.
 """
 
@@ -19,7 +20,7 @@ from shiprail.deploy.settings import BasicAuth, TlsConfig
 from shiprail.errors import ConfigError
 
 OPENSSL_HINT = "apt-get install -y openssl"
-LEAF_DAYS = 397
+LEAF_DAYS = 90
 RENEW_BEFORE = timedelta(days=30)
 
 

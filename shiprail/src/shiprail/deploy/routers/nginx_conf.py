@@ -1,7 +1,8 @@
 """The edge's nginx.conf as text: all traffic to one release, or a weighted canary split.
 
 Both shapes share one template, so a split keeps every setting of a switch: TLS only, the
-security headers, the body size limit, basic auth, JSON access logs, ``/metrics`` closed.
+security headers, the limits (sizes, timeouts, rates), basic auth, JSON access logs,
+``/metrics`` closed.
 
 A split defines two upstream groups (stable and canary) and picks one per request with
 nginx's ``split_clients``, which hashes a key (MurmurHash2) into 100 % of buckets: the first
@@ -54,6 +55,31 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
+#: Limits against slow clients, request floods and smuggling (docs/edge-proxy.md). A client
+#: is its address: clients behind one NAT (or Docker's port proxy) share one budget.
+LIMITS = {
+    # A slow client (slowloris) is dropped once a header or body read stalls this long.
+    "client_header_timeout": "10s",
+    "client_body_timeout": "10s",
+    "send_timeout": "10s",
+    "keepalive_timeout": "15s",
+    "reset_timedout_connection": "on",
+    # The request line and each header fit in 8 KiB (else 400 or 414), 32 KiB in all.
+    "client_header_buffer_size": "1k",
+    "large_client_header_buffers": "4 8k",
+    "client_max_body_size": "1m",
+    "limit_conn_status": "429",
+    "limit_req_status": "429",
+}
+#: Requests in progress per client; slow clients still sending headers do not count.
+MAX_CONNECTIONS_PER_CLIENT = 100
+#: Requests per second per client (rate, burst served at once). The general budget caps a
+#: flood from one address without limiting a busy client (or many behind one address);
+#: writes under /api/ also count against the stricter write budget.
+REQUEST_RATE = (1000, 2000)
+WRITE_RATE = (10, 20)
+#: Mozilla "intermediate" key exchange groups (nginx's default would add X448 and P-521).
+ECDH_CURVES = "X25519:prime256v1:secp384r1"
 #: Seconds a client keeps the sticky cookie the edge gives it: longer than any canary.
 STICKY_COOKIE_MAX_AGE = 86400
 _SAFE = re.compile(r"^[A-Za-z0-9.:\[\]_-]+$")
@@ -206,6 +232,24 @@ def _split_key(sticky: Sticky | None) -> tuple[str, str, str]:
     return maps, key, set_cookie
 
 
+def _limits() -> str:
+    """The ``http`` block's limits and the zones counting each client's requests."""
+    settings = "\n".join(f"    {name} {value};" for name, value in LIMITS.items())
+    return (
+        f"{settings}\n"
+        "    limit_conn_zone $binary_remote_addr zone=shiprail_conn:10m;\n"
+        "    limit_req_zone $binary_remote_addr zone=shiprail_req:10m "
+        f"rate={REQUEST_RATE[0]}r/s;\n"
+        "    # Only writes under /api/ have a key: other requests are not counted here.\n"
+        '    map "$request_method:$uri" $shiprail_write_client {\n'
+        '        "~^(POST|PUT|PATCH|DELETE):/api/" $binary_remote_addr;\n'
+        '        default "";\n'
+        "    }\n"
+        "    limit_req_zone $shiprail_write_client zone=shiprail_write:10m "
+        f"rate={WRITE_RATE[0]}r/s;"
+    )
+
+
 def _document(
     *,
     environment: str,
@@ -228,6 +272,7 @@ def _document(
     headers = "\n".join(
         f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
     )
+    limits = _limits()
     # The edge's headers are the ones that count: drop the service's own copies.
     hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
     auth = (
@@ -265,7 +310,7 @@ http {{
     uwsgi_temp_path /tmp/uwsgi;
     scgi_temp_path /tmp/scgi;
     default_type application/octet-stream;
-    client_max_body_size 1m;
+{limits}
 
     # Keep a well-formed request id from the client, else make one; the service logs it too.
     map $http_x_request_id $shiprail_request_id {{
@@ -292,10 +337,15 @@ http {{
         ssl_certificate_key {conf_dir}/tls/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers {CIPHERS};
+        ssl_ecdh_curve {ECDH_CURVES};
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:SSL:10m;
         ssl_session_timeout 1d;
         ssl_session_tickets off;
+
+        limit_conn shiprail_conn {MAX_CONNECTIONS_PER_CLIENT};
+        limit_req zone=shiprail_req burst={REQUEST_RATE[1]} nodelay;
+        limit_req zone=shiprail_write burst={WRITE_RATE[1]} nodelay;
 
 {headers}
 {extra_headers}{auth}
