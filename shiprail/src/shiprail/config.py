@@ -7,6 +7,7 @@ offending key, so users fix the right place.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,60 @@ def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | N
     return line
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with values YAML accepts but Python cannot build (``2025-02-30``, an
+    integer of thousands of digits) reported as YAML errors at their node."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            problem = str(exc).split(";")[0]
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+def single_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, so an error about a
+    key such as ``"a\\nb"`` stays on the one line the CLI prints."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
+def read_text(path: Path, display: str) -> str:
+    """A configuration file's text; unreadable or non-UTF-8 files are a :class:`ConfigError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", path=display) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=display, line=line
+        ) from None
+
+
 def parse_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     """Parse YAML safely, reporting syntax errors with their line."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ConfigError(f"invalid YAML: {exc.problem}", path=path, line=line) from None
+        problem = single_line(str(exc.problem or exc.context or "syntax error"))
+        raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError(
+            f"invalid YAML: character #x{exc.character:04x} is not allowed", path=path, line=line
+        ) from None
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", path=path) from None
     return data, node
 
 
@@ -85,9 +132,9 @@ def validate(model: type[BaseModel], data: Any, node: yaml.Node | None, path: st
         errors = exc.errors()
         first = errors[0]
         location = tuple(first["loc"])
-        dotted = ".".join(str(part) for part in location) or "(top level)"
+        dotted = single_line(".".join(str(part) for part in location)) or "(top level)"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = single_line(str(first["msg"]).removeprefix("Value error, "))
         if first["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
         raise ConfigError(
@@ -102,6 +149,6 @@ def load_config(path: Path | None = None) -> ShiprailConfig:
     path = path or repo_root() / CONFIG_FILE
     if not path.exists():
         return ShiprailConfig()
-    data, node = parse_yaml(path.read_text(), path.name)
+    data, node = parse_yaml(read_text(path, path.name), path.name)
     config: ShiprailConfig = validate(ShiprailConfig, data, node, path.name)
     return config

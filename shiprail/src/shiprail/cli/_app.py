@@ -19,7 +19,7 @@ import click
 import typer
 
 from shiprail import __version__, output
-from shiprail.errors import EXIT_TOOL, ShiprailError
+from shiprail.errors import EXIT_TOOL, ShiprailError, UsageError
 
 app = typer.Typer(
     name="shiprail",
@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+#: Line breaks and other control characters a user's input may carry into a message.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 #: The one ``--json`` option every command that has machine output takes.
 JsonOption = Annotated[
@@ -50,6 +52,8 @@ def report(func: Callable[[], T]) -> T:
         return func()
     except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
         raise
+    except UsageError as exc:
+        _fail(_usage_message(exc), exc.exit_code, exc)
     except ShiprailError as exc:
         _fail(str(exc), exc.exit_code, exc)
     except Exception as exc:
@@ -57,6 +61,13 @@ def report(func: Callable[[], T]) -> T:
         if not _Options.debug:
             message += " (run again with --debug for the traceback)"
         _fail(message, EXIT_TOOL, exc)
+
+
+def _usage_message(exc: UsageError) -> str:
+    """A usage error on one line (a key or argument the user typed may hold a line break),
+    then its hint."""
+    message = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), exc.message)
+    return f"{message}\n  hint: {exc.hint}" if exc.hint else message
 
 
 def _redact(text: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from shiprail.deploy.records import (
     Approval,
@@ -39,7 +39,7 @@ from shiprail.deploy.records import (
     utcnow,
 )
 from shiprail.deploy.states import ENDED, Action, AttemptState, ReleaseState
-from shiprail.errors import LockHeld, ToolCrashed
+from shiprail.errors import LockHeld, ToolCrashed, UsageError
 
 VERSION_TABLE = "shiprail_ledger_version"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -47,6 +47,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_STALE_SECONDS = 15 * 60
 #: How often ``--wait`` polls a held lock.
 LOCK_POLL_SECONDS = 1.0
+#: A URL that does not parse is a usage error; its text is never quoted (it may hold a password).
+_BAD_URL = "SHIPRAIL_DATABASE_URL is not a database URL"
+_URL_HINT = "use sqlite:///path/to/state.db or postgresql+psycopg://user:password@host/db"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -64,14 +67,34 @@ class Ledger:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine = sa.create_engine(url, future=True, pool_pre_ping=True)
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise ToolCrashed(f"ledger database URL is not usable: {type(exc).__name__}") from exc
-        if url.startswith("sqlite"):
+            parsed = sa.engine.make_url(url)
+            if "\x00" in url:
+                raise ValueError("NUL character")
+        except (SQLAlchemyError, ValueError, TypeError):
+            raise UsageError(_BAD_URL, hint=_URL_HINT) from None
+        try:
+            self.engine = sa.create_engine(parsed, future=True, pool_pre_ping=True)
+        except NoSuchModuleError:
+            raise UsageError(
+                "SHIPRAIL_DATABASE_URL names a database shiprail cannot use", hint=_URL_HINT
+            ) from None
+        except ImportError as exc:
+            raise ToolCrashed(
+                f"the driver for ledger database '{parsed.drivername}' is not installed"
+            ) from exc
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            raise UsageError(f"{_BAD_URL} ({type(exc).__name__})", hint=_URL_HINT) from None
+        if parsed.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            if parsed.database and parsed.database != ":memory:":
+                try:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                except (OSError, ValueError) as exc:
+                    reason = getattr(exc, "strerror", None) or str(exc)
+                    raise UsageError(
+                        f"the SQLite ledger's directory cannot be created: {reason}"
+                    ) from None
 
     # -- schema -------------------------------------------------------------------------
     def migrate(self) -> None:

@@ -28,9 +28,16 @@ def read(path: Path) -> set[str]:
             "baseline file not found", path=str(path), hint="write one with --write-baseline"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc.msg}", path=str(path), line=exc.lineno) from None
+    except UnicodeDecodeError:
+        raise ConfigError("invalid JSON: not UTF-8 text", path=str(path)) from None
+    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, deep nesting
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise ConfigError(f"invalid JSON: {problem}", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise ConfigError("not a shiprail baseline (no 'findings' list)", path=str(path))
     out = set()

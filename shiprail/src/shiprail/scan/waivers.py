@@ -25,7 +25,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from shiprail.config import parse_yaml, validate
+from shiprail.config import parse_yaml, read_text, validate
 from shiprail.findings import Finding
 from shiprail.scan.settings import WAIVER_WARN_DAYS
 from shiprail.strict import StrictModel
@@ -76,7 +76,7 @@ def load(path: Path, display: str | None = None) -> list[Waiver]:
     if not path.is_file():
         return []
     name = display or path.name
-    data, node = parse_yaml(path.read_text(encoding="utf-8"), name)
+    data, node = parse_yaml(read_text(path, name), name)
     parsed: WaiverFile = validate(WaiverFile, data, node, name)
     return list(parsed.waivers)
 
