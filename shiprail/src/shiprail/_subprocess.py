@@ -124,3 +124,19 @@ def start(
             )
         except OSError as exc:
             raise ToolCrashed(f"'{args[0]}' could not be started: {exc.strerror}") from exc
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs. A process of another user counts as alive; a zombie child of
+    ours counts as gone once reaped (the local registry is such a child)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done != pid

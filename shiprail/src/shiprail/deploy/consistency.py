@@ -23,13 +23,11 @@ interfaces, so it does what a deploy would have done.
 from __future__ import annotations
 
 import re
-import socket
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from shiprail.deploy.ledger import LOCK_STALE_SECONDS, _pid_alive
-from shiprail.deploy.records import LockInfo, Release, utcnow
+from shiprail.deploy.records import LockInfo, Release
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import ReleaseState
@@ -111,14 +109,6 @@ class Report:
         }
 
 
-def holder_dead(lock: LockInfo) -> bool:
-    """The ledger's own staleness rule: a dead pid on this host, or a lock older than
-    :data:`LOCK_STALE_SECONDS` from another host (its heartbeat is its acquisition)."""
-    if lock.host == socket.gethostname():
-        return not _pid_alive(int(lock.pid))
-    return (utcnow() - lock.acquired_at).total_seconds() > LOCK_STALE_SECONDS
-
-
 def edge_state(router: Router) -> EdgeState | None:
     """What the edge serves, or None when this kind of router cannot be read (Traefik: its
     file provider has no running state of its own to compare)."""
@@ -163,7 +153,7 @@ def check(engine: Engine, environment: str) -> Report:
     """The disagreements of one environment, read without changing anything."""
     cfg = engine.env(environment)
     lock = engine.ledger.lock_info(environment)
-    if lock is not None and not holder_dead(lock):
+    if lock is not None and not engine.ledger.lock_is_stale(environment):
         since = f"{lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
         return Report(environment, [], busy=f"{lock.holder} holds its lock since {since}")
     target = engine.platform.target(environment, cfg)

@@ -191,7 +191,7 @@ class Engine:
         with self.ledger.lock(environment, self.holder, wait=wait):
             self._recover(environment, cfg, target)
             live = self.ledger.live_release(environment)
-            release = self._new_release(environment, cfg, target, image, commit, source_release)
+            release = self._admit(environment, cfg, target, image, commit, source_release, live)
             previous = self._running(target, environment, live)
             router = self.platform.router(environment, cfg, target)
             action = Action.promote if source_release else Action.deploy
@@ -251,7 +251,7 @@ class Engine:
     def _admission(self) -> Admission:
         return Admission(self.ledger, self.platform.trust, self.actor, self.holder)
 
-    def _new_release(
+    def _admit(
         self,
         environment: str,
         cfg: EnvironmentConfig,
@@ -259,10 +259,10 @@ class Engine:
         image: str,
         commit: str | None,
         source: Release | None,
+        live: Release | None,
     ) -> Release:
         """Admit the image, pull it by digest, and record the pending release (a refusal is
         recorded by the admission, and nothing starts)."""
-        live = self.ledger.live_release(environment)
         colour = other_colour(live.colour if live else None)
         trusted = self._admission().release(
             environment,

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, NoSuchModuleError, SQLAlchemyError
 
+from shiprail._subprocess import pid_alive
 from shiprail.deploy.records import (
     Approval,
     Attempt,
@@ -50,16 +51,6 @@ LOCK_POLL_SECONDS = 1.0
 #: A URL that does not parse is a usage error; its text is never quoted (it may hold a password).
 _BAD_URL = "SHIPRAIL_DATABASE_URL is not a database URL"
 _URL_HINT = "use sqlite:///path/to/state.db or postgresql+psycopg://user:password@host/db"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Ledger:
@@ -298,9 +289,16 @@ class Ledger:
             return None
         return LockInfo(row.environment, row.holder, row.host, row.pid, aware(row.acquired_at))  # type: ignore[arg-type]
 
+    def lock_is_stale(self, environment: str) -> bool:
+        """Whether the environment's lock is held by a process that is gone (the rule
+        ``try_lock`` takes a lock over by); False when it is free."""
+        with self._tx() as tx:
+            row = tx.execute(locks.select().where(locks.c.environment == environment)).first()
+        return row is not None and self._is_stale(row)
+
     def _is_stale(self, row: Any) -> bool:
         if row.host == socket.gethostname():
-            return not _pid_alive(int(row.pid))
+            return not pid_alive(int(row.pid))
         age = (utcnow() - aware(row.heartbeat_at)).total_seconds()  # type: ignore[operator]
         return age > LOCK_STALE_SECONDS
 

@@ -24,7 +24,7 @@ from shiprail.image import provenance, scan_record
 from shiprail.image.build import DIRTY_SUFFIX, image_is_dirty
 from shiprail.image.cosign import Keyless, Runner, Signer
 from shiprail.image.registry import RegistryAccess
-from shiprail.image.sbom import image_digest, sbom_path, sha256_file
+from shiprail.image.sbom import sbom_path, sha256_file
 from shiprail.image.scan import Context, judge_record, refusal
 from shiprail.image.sign import Signed, sign_and_attest
 from shiprail.image.trivy import trivy_version
@@ -72,17 +72,35 @@ def release_tags(root: Path, version: str, commit: str, dirty: bool = False) -> 
     return (commit, f"{version}-{commit[:12]}", *semver)
 
 
-def image_commit(client: DockerClient, image: str, root: Path) -> tuple[str, str]:
-    """The full commit and the version an image was built from, read from its labels."""
+@dataclass(frozen=True)
+class LocalImage:
+    """What publishing needs of a local image, read from the engine once."""
+
+    image_id: str
+    commit: str
+    version: str
+    dirty: bool
+
+
+def local_image(client: DockerClient, image: str, root: Path) -> LocalImage:
+    """The image id, and the full commit, version and dirty flag its labels carry."""
     with docker_errors(f"no local image {image}", UsageError):
-        labels = client.images.get(image).attrs["Config"].get("Labels") or {}
+        found = client.images.get(image)
+    labels = found.attrs["Config"].get("Labels") or {}
     revision, version = labels.get(REVISION_LABEL, ""), labels.get(VERSION_LABEL, "")
     if not revision or revision == "unknown" or not version:
         raise UsageError(
             f"{image} has no {REVISION_LABEL}/{VERSION_LABEL} labels",
             hint="build it with shiprail build image",
         )
-    return provenance.full_commit(root, revision), version
+    commit = provenance.full_commit(root, revision)
+    return LocalImage(str(found.id), commit, version, image_is_dirty(labels))
+
+
+def image_commit(client: DockerClient, image: str, root: Path) -> tuple[str, str]:
+    """The full commit and the version an image was built from, read from its labels."""
+    local = local_image(client, image, root)
+    return local.commit, local.version
 
 
 def push(
@@ -152,10 +170,8 @@ def publish(
     say = progress or (lambda _message: None)
     if isinstance(key, Keyless):
         key.require_identity()
-    commit, version = image_commit(client, image, root)
-    image_id = image_digest(client, image)
-    with docker_errors(f"no local image {image}", UsageError):
-        dirty = image_is_dirty(client.images.get(image).attrs["Config"].get("Labels") or {})
+    local = local_image(client, image, root)
+    commit, version, image_id, dirty = local.commit, local.version, local.image_id, local.dirty
     record = scan_record.load(ctx.sbom_dir(), image_id, image)
     reason = refusal(judge_record(ctx, record, today))
     if reason is not None:

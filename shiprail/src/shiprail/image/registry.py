@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shiprail import _subprocess
+from shiprail._subprocess import pid_alive
 from shiprail.deploy.settings import LOCAL_REGISTRY
 from shiprail.deploy.tls import ensure_ca, issue_leaf
 from shiprail.errors import ToolCrashed, UsageError
@@ -153,9 +154,9 @@ class LocalRegistry:
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-            while _alive(pid) and time.monotonic() < deadline:
+            while pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _alive(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
         if self._meta.is_file():
             meta = json.loads(self._meta.read_text())
@@ -217,7 +218,7 @@ class LocalRegistry:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         url = f"https://{LOOPBACK}:{port}/v2/"
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not pid_alive(pid):
                 break
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url, verify=context, timeout=2.0).status_code == 401:
@@ -238,7 +239,7 @@ class LocalRegistry:
         if not self._meta.is_file():
             return None
         pid = json.loads(self._meta.read_text()).get("pid")
-        if not pid or not _alive(pid):
+        if not pid or not pid_alive(pid):
             return None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -303,18 +304,3 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie child counts as gone once reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(ChildProcessError):
-        done, _status = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True

@@ -176,7 +176,9 @@ def _scan(
         )
     records = []
     for statement in _statements(result.stdout):
-        if statement.get("predicateType") != SCAN_PREDICATE_TYPE or not _names(statement, run):
+        if statement.get("predicateType") != SCAN_PREDICATE_TYPE or not _subject_is(
+            statement, run.digest
+        ):
             continue
         try:
             scanner = statement["predicate"]["scanner"]
@@ -290,10 +292,6 @@ def _statements(output: str) -> list[dict[str, Any]]:
         envelope = json.loads(line)
         statements.append(json.loads(base64.b64decode(envelope["payload"])))
     return statements
-
-
-def _names(statement: dict[str, Any], run: _Run) -> bool:
-    return _subject_is(statement, run.digest)
 
 
 def _about(statement: dict[str, Any], digest: str | None) -> bool:
