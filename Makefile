@@ -8,6 +8,7 @@ PY          := $(VENV)/bin/python
 BIN         := $(VENV)/bin
 DEMO_PORT   ?= 8000
 DEMO_DB     ?= .shiprail/demo.db
+FAULT_MATRIX ?= full
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo serve test test-app test-shiprail lint fmt image bench tools services clean lock
@@ -15,6 +16,8 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 .PHONY: k8s-check
 .PHONY: scan bench-scan
 .PHONY: bench-deploy
+.PHONY: test-faults
+.PHONY: bench-build
 .PHONY: terraform-check
 
 help: ## list the targets
@@ -80,7 +83,7 @@ monitoring-images: $(VENV)/.installed ## Prometheus and Alertmanager images from
 scan: $(VENV)/.installed ## security gate over this repository (SARIF, JSON, JUnit, Markdown, HTML in reports/)
 	$(BIN)/shiprail scan --reports-dir reports
 
-bench-scan: $(VENV)/.installed ## time shiprail scan on this repository: cold, warm (cached), one tool at a time
+bench-scan: $(VENV)/.installed ## time shiprail scan: this repository cold/warm/sequential; a dependency tree cold/warm/one-file/--changed-since
 	$(PY) bench/scan.py
 
 k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment and check it (helm, schemas, Rego, checkov)
@@ -95,6 +98,10 @@ test-shiprail: $(VENV)/.installed slo-check
 	SHIPRAIL_REQUIRE_INTEGRATION=1 $(BIN)/pytest -q shiprail/tests -p no:cacheprovider -rfEs \
 	  --cov --cov-config=shiprail/pyproject.toml --cov-report=term --cov-fail-under=85
 
+test-faults: $(VENV)/.installed services ## fault matrix: each fault at each release step (FAULT_MATRIX=ci: key steps); reports/faults/matrix.md
+	SHIPRAIL_REQUIRE_INTEGRATION=1 SHIPRAIL_FAULT_MATRIX=$(FAULT_MATRIX) $(BIN)/pytest -q shiprail/tests/faults \
+	  -p no:cacheprovider -rfEs
+
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check app shiprail bench
 	$(BIN)/ruff format --check app shiprail bench
@@ -108,12 +115,16 @@ image: $(VENV)/.installed ## build the workorders image (base from debootstrap w
 	scripts/services.sh start
 	$(BIN)/shiprail build image
 
-bench: $(VENV)/.installed services ## load-test list/create on SQLite and PostgreSQL (wrk); DORA over 100k ledger rows
+bench: $(VENV)/.installed services ## workorders under wrk: list/create on SQLite and PostgreSQL, /health vs bare FastAPI, 1 and 2 workers, list latency at 500/50k/500k orders; DORA over 100k ledger rows; console pages over 10k releases
 	set -a; source .cache/services.env; set +a; $(PY) bench/run.py
 	$(PY) bench/dora.py
+	$(PY) bench/console.py
 
 bench-deploy: $(VENV)/.installed services ## blue/green deploy and rollback times, failed requests under load
 	$(PY) bench/deploy.py
+
+bench-build: $(VENV)/.installed services ## image: cold build, code-only rebuild and size, next to a naive single-stage build
+	$(PY) bench/build.py
 
 clean: ## remove the venv, tools, caches and local state (keeps Docker images)
 	rm -rf $(VENV) .tools .cache build reports .shiprail/demo.db* .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,7 @@ only=("$@")
 apt_missing=()
 pypi=()
 go=()
-while read -r name kind version source binary _need; do
+while read -r name kind version source binary need; do
   case "$name" in ''|'#'*) continue ;; esac
   selected "$name" || continue
   case "$kind" in
@@ -44,7 +44,7 @@ while read -r name kind version source binary _need; do
       if dpkg-query -W -f='${Status}' "$source" 2>/dev/null | grep -q 'install ok installed'; then
         say "apt  $name: already installed ($(dpkg-query -W -f='${Version}' "$source"))"
       else
-        apt_missing+=("$source")
+        apt_missing+=("$source ${need:-required}")
       fi ;;
     pypi) pypi+=("$name $version $source $binary") ;;
     go) go+=("$name $version $source $binary") ;;
@@ -59,13 +59,26 @@ while read -r name kind version source binary _need; do
 done < <(sed -e 's/#.*//' "$lock")
 
 if [ "${#apt_missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${apt_missing[*]} (run: sudo $0)"
-  say "apt  installing ${apt_missing[*]}"
+  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${apt_missing[*]%% *} (run: sudo $0)"
   if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
     apt-get update -qq
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
-  say "apt  installed ${apt_missing[*]}"
+  # An optional package this system's apt sources do not carry (chromium on Ubuntu, where it
+  # is a snap) is named and skipped; a required one fails the install below.
+  apt_wanted=()
+  for entry in "${apt_missing[@]}"; do
+    read -r source need <<<"$entry"
+    if [ "$need" = optional ] && ! apt-cache show "$source" >/dev/null 2>&1; then
+      say "apt  $source: not in this system's apt sources (optional): skipped"
+    else
+      apt_wanted+=("$source")
+    fi
+  done
+  if [ "${#apt_wanted[@]}" -gt 0 ]; then
+    say "apt  installing ${apt_wanted[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_wanted[@]}" >/dev/null
+    say "apt  installed ${apt_wanted[*]}"
+  fi
 fi
 
 if [ "${#pypi[@]}" -gt 0 ]; then

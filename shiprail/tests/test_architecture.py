@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"cli", "console"},
     {"deploy", "scan", "image", "observe", "kubernetes"},
     {"config", "strict", "findings", "output", "checkov"},
-    {"errors", "_subprocess", "_docker", "paths", "tools", "settings", "__init__"},
+    {"errors", "_subprocess", "_docker", "paths", "tools", "settings", "naming", "__init__"},
 ]
 
 #: Pairs in one layer that must stay independent (first must not import second).

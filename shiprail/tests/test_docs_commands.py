@@ -46,6 +46,7 @@ DOCS = [
     "docs/troubleshooting.md",
     "docs/secrets.md",
     "docs/runbooks/pod-crash-loop.md",
+    "docs/console.md",
 ]
 #: What a command may need that no test here has; a doc says so next to the command. "The
 #: runner host" is a real VM set up as root or as the runner's user (docs/runner-install.md).
@@ -206,7 +207,7 @@ def _check_shiprail(args: list[str]) -> str | None:
         command = command.commands[path[-1]]
     if not path:
         return f"no shiprail command {args[:1]}"
-    if _is_group(command):
+    if _is_group(command) and not getattr(command, "invoke_without_command", False):
         return f"'shiprail {' '.join(path)}' needs a subcommand, not {args[:1]}"
     unknown = [
         arg

@@ -5,9 +5,29 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from workorders import workers
 from workorders.settings import SettingsError, load_settings
+
+#: Overrides the worker count (``--workers`` wins over it).
+WORKERS_ENV = "WORKORDERS_WORKERS"
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number")
+    return number
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -24,26 +44,71 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_count(requested: int | None) -> int:
+    """``--workers``, else ``WORKORDERS_WORKERS``, else one per CPU of the cgroup limit."""
+    if requested is not None:
+        return requested
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if not configured:
+        return workers.default_workers()
+    try:
+        count = int(configured)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise SettingsError(
+            f"{WORKERS_ENV}={configured!r} is not a positive number of workers: "
+            "unset it to use one worker per CPU of the container's limit"
+        )
+    return count
+
+
+@contextmanager
+def _shared_metrics(count: int) -> Iterator[None]:
+    """With several workers, a private, empty multiprocess metrics directory for this run."""
+    if count < 2:
+        yield
+        return
+    try:
+        directory = Path(tempfile.mkdtemp(prefix="workorders-metrics-"))
+    except OSError as exc:
+        raise SettingsError(
+            f"{count} workers need a writable temporary directory for their shared metrics "
+            f"({tempfile.gettempdir()}: {exc.strerror}): mount one (a tmpfs on /tmp) "
+            "or serve with --workers 1"
+        ) from None
+    workers.prepare_multiprocess_directory(directory)
+    os.environ[workers.MULTIPROC_ENV] = str(directory)
+    try:
+        yield
+    finally:
+        os.environ.pop(workers.MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()  # fail here, with a clear message, before uvicorn starts
+    count = worker_count(args.workers)
     if args.migrate:
         from workorders import migrate
 
         migrate.upgrade(settings.database_url)
-    uvicorn.run(
-        "workorders.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=args.graceful_timeout,
-    )
+    print(f"workorders: serving with {count} worker(s)", file=sys.stderr)
+    with _shared_metrics(count):
+        uvicorn.run(
+            "workorders.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=count,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=args.graceful_timeout,
+        )
     return 0
 
 
@@ -68,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help=f"worker processes (default: ${WORKERS_ENV}, else one per CPU of the limit)",
+    )
     serve.add_argument("--migrate", action="store_true", help="migrate before serving")
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.add_argument("--graceful-timeout", type=int, default=20)

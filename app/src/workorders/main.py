@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from workorders import __version__, faults
+from workorders import __version__, faults, queries
 from workorders.api import ops, workorders
 from workorders.business_metrics import OpenWorkOrdersCollector
 from workorders.db import make_engine, make_session_factory
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dev = settings.env == "dev"
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database_limiter = anyio.CapacityLimiter(queries.DATABASE_THREADS)
         yield
         tracer_provider.shutdown()
         engine.dispose()
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.write_lock = queries.write_lock(engine)
     app.state.metrics = Metrics()
     app.state.metrics.registry.register(OpenWorkOrdersCollector(app.state.session_factory))
     app.state.tracer_provider = tracer_provider

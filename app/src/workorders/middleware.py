@@ -30,6 +30,22 @@ _BASE_HEADERS = [
 ]
 
 
+def _security_headers(csp: str, *, tls: bool) -> tuple[tuple[bytes, bytes], ...]:
+    extra = [*_BASE_HEADERS, (b"content-security-policy", csp.encode())]
+    if tls:
+        extra.append((b"strict-transport-security", HSTS.encode()))
+    return tuple(extra)
+
+
+#: The four header sets a response can get, built once: (docs page?, over TLS?) -> headers.
+_HEADER_SETS = {
+    (docs, tls): _security_headers(DOCS_CSP if docs else API_CSP, tls=tls)
+    for docs in (False, True)
+    for tls in (False, True)
+}
+_HEADER_NAMES = frozenset(name for headers in _HEADER_SETS.values() for name, _ in headers)
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers; HSTS only when the request arrived over TLS."""
 
@@ -40,21 +56,28 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else API_CSP
-        extra = [*_BASE_HEADERS, (b"content-security-policy", csp.encode())]
-        if scope.get("scheme") == "https":
-            extra.append((b"strict-transport-security", HSTS.encode()))
+        extra = _HEADER_SETS[scope["path"].startswith(DOCS_PATHS), scope.get("scheme") == "https"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {key.lower() for key, _ in message.get("headers", [])}
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *((k, v) for k, v in extra if k not in present),
-                ]
+                headers = message.get("headers", ())
+                # A handler may set one of these itself; its value wins (rare: checked by
+                # name only when a response carries such a header).
+                if any(key.lower() in _HEADER_NAMES for key, _ in headers):
+                    present = {key.lower() for key, _ in headers}
+                    message["headers"] = [
+                        *headers,
+                        *((k, v) for k, v in extra if k not in present),
+                    ]
+                else:
+                    message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+#: HTTP versions whose request body, without Transfer-Encoding, is exactly Content-Length.
+_FRAMED_BY_LENGTH = frozenset({"1.0", "1.1"})
 
 
 class _BodyTooLarge(Exception):
@@ -99,6 +122,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
@@ -108,6 +132,13 @@ class BodyLimitMiddleware:
                 if declared > self.max_body_bytes:
                     await self._reject(scope, send)
                     return
+            elif key == b"transfer-encoding":
+                chunked = True
+        if not chunked and scope.get("http_version", "1.1") in _FRAMED_BY_LENGTH:
+            # HTTP/1.x without Transfer-Encoding: the server reads exactly Content-Length bytes
+            # (none without it), already checked above, so there is nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         too_large = False
 

@@ -3,76 +3,155 @@
 One pure-ASGI middleware does all three so a request is timed once and labelled once.
 Metrics are labelled by the route *template* (``/api/v1/workorders/{workorder_id}``), never
 by the raw path, so label cardinality stays bounded whatever clients send.
+
+Everything that does not depend on the request is prepared once, outside the hot path: the
+metric children for each (method, route, status) are resolved on first use and kept, the log
+record skips the caller lookup (the access line's location is always this module), and the
+formatter renders each second's timestamp once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import time
-import uuid
+from random import getrandbits
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workorders.tracing import current_trace_ids
+from workorders.workers import multiprocess_directory, process_collector
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 UNMATCHED_ROUTE = "unmatched"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Metrics:
-    """The service's Prometheus metrics, in a registry of their own (one per app)."""
+    """The service's Prometheus metrics and the registry ``/metrics`` reads (one per app).
+
+    With several workers (``PROMETHEUS_MULTIPROC_DIR`` set by ``workorders serve``) every
+    worker writes its samples to that directory and the registry aggregates all of them, so a
+    scrape sees the whole service whichever worker answers it.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        directory = multiprocess_directory()
+        # In multiprocess mode the metric objects only write samples; the registry reads the
+        # directory (registering them too would show this worker's samples twice).
+        own = None if directory else self.registry
         self.requests = Counter(
             "http_requests_total",
             "HTTP requests by method, route template and status code.",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.duration = Histogram(
             "http_request_duration_seconds",
             "HTTP request duration by method and route template.",
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.created = Counter(
             "workorders_created_total",
             "Work orders created, by category.",
             ["category"],
-            registry=self.registry,
+            registry=own,
         )
-        ProcessCollector(registry=self.registry)
+        if directory:
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(self.registry, path=directory)
+        self.registry.register(process_collector(directory))
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one request; label lookups happen once per label combination."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+#: ``json.dumps(payload, default=str)`` made once: the same text, without building an encoder
+#: per line; payloads are flat, so the circular-reference bookkeeping is skipped.
+_ENCODER = json.JSONEncoder(default=str, check_circular=False)
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; extra fields passed with ``extra={...}`` are kept."""
 
-    _standard = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+    _standard = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._stamp = ""
+
+    def _timestamp(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # strftime once a second, not once a line
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+            self._second = second
+        return f"{self._stamp}.{int(record.msecs):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
+        if type(record) is AccessRecord:
+            return self._access_line(record)
         payload: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
+        standard = self._standard
         for key, value in record.__dict__.items():
-            if key not in self._standard and not key.startswith("_"):
+            if key not in standard and key[0] != "_":
                 payload[key] = value
         if ids := current_trace_ids():
             payload["trace_id"], payload["span_id"] = ids
         if record.exc_info and record.exc_info[0] is not None:
             payload["exception"] = record.exc_info[0].__name__
-        return json.dumps(payload, default=str)
+        return _ENCODER.encode(payload)
+
+    def _access_line(self, record: logging.LogRecord) -> str:
+        """The line ``format`` would write for an access record (same keys, order and
+        spacing), filled into a template: its fields and their types are always the same."""
+        values = record.__dict__
+        line = _ACCESS_TEMPLATE % (
+            self._timestamp(record),
+            _quote(values["request_id"]),
+            _quote(values["method"]),
+            _quote(values["route"]),
+            values["status"],
+            float.__repr__(values["duration_ms"]),
+        )
+        if ids := current_trace_ids():
+            return f'{line}, "trace_id": "{ids[0]}", "span_id": "{ids[1]}"}}'
+        return line + "}"
+
+
+_quote = json.encoder.encode_basestring_ascii
+_ACCESS_TEMPLATE = (
+    '{"ts": "%s", "level": "info", "logger": "workorders.access", "message": "request", '
+    '"request_id": %s, "method": %s, "route": %s, "status": %d, "duration_ms": %s'
+)
 
 
 def configure_logging(level: str) -> None:
@@ -88,13 +167,62 @@ def configure_logging(level: str) -> None:
 
 
 access_log = logging.getLogger("workorders.access")
+#: The access line's fields after the standard ones, in this order.
+ACCESS_FIELDS = ("request_id", "method", "route", "status", "duration_ms")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value.decode("latin-1")
-    return None
+class AccessRecord(logging.LogRecord):
+    """The access line's log record, with everything that never changes computed once.
+
+    ``LogRecord.__init__`` derives the file and module names from the path, looks up the
+    thread, process and task names, and more, for every line; for the access line all of that
+    is the same every time. The attributes are the standard ones, so any handler or formatter
+    still works with it.
+    """
+
+    _constant: dict[str, Any] = {}
+
+    def __init__(self, fields: tuple[str, str, str, int, float]) -> None:
+        if not self._constant:
+            model = logging.LogRecord(
+                access_log.name, logging.INFO, __file__, 0, "request", (), None
+            )
+            model.funcName = "log_access"
+            variable = {"created", "msecs", "relativeCreated", "thread", "threadName", "process"}
+            type(self)._constant = {k: v for k, v in vars(model).items() if k not in variable}
+        created = time.time()
+        values = self.__dict__
+        values.update(self._constant)
+        values["created"] = created
+        values["msecs"] = int((created - int(created)) * 1000) + 0.0
+        values["relativeCreated"] = (created - _LOGGING_STARTED) * 1000
+        values["thread"] = threading.get_ident()
+        values["threadName"] = threading.current_thread().name
+        values["process"] = os.getpid()
+        values.update(zip(ACCESS_FIELDS, fields, strict=True))
+
+
+_LOGGING_STARTED: float = logging._startTime  # type: ignore[attr-defined]
+
+
+def log_access(request_id: str, method: str, route: str, status: int, seconds: float) -> None:
+    """Hand one access line to the ``workorders.access`` logger's handlers."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.handle(
+            AccessRecord((request_id, method, route, status, round(seconds * 1000, 2)))
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    for key, value in scope["headers"]:
+        if key == _REQUEST_ID_HEADER_BYTES:
+            offered = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(offered):
+                return offered
+            break
+    # 128 random bits as 32 hex digits, like ``uuid4().hex`` but without the syscall and
+    # the UUID object; ``random`` reseeds in forked children, so workers never share ids.
+    return f"{getrandbits(128):032x}"
 
 
 def _route_template(scope: Scope) -> str:
@@ -113,9 +241,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = _header(scope, REQUEST_ID_HEADER.encode())
-        request_id = offered if offered and _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        id_header = (_REQUEST_ID_HEADER_BYTES, request_id.encode())
         status = 500
         started = time.perf_counter()
 
@@ -123,9 +251,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -134,15 +260,5 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.duration.labels(method, route).observe(elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            self.metrics.observe_request(method, route, status, elapsed)
+            log_access(request_id, method, route, status, elapsed)

@@ -75,20 +75,58 @@ def _carrier(scope: Scope) -> dict[str, str]:
     }
 
 
+def exports_spans(provider: TracerProvider) -> bool:
+    """False for the provider ``make_tracer_provider`` builds without an exporter."""
+    return getattr(provider, "sampler", None) is not ALWAYS_OFF
+
+
 class TracingMiddleware:
     """Wraps each HTTP request in a server span named ``METHOD /route/template``.
 
-    Added outermost so the access log line and error handlers run inside the span.
+    Added outermost so the access log line and error handlers run inside the span. When
+    nothing exports, the SDK would make a non-recording span whose only use is its ids (for
+    the logs); the middleware makes that span itself, skipping the sampler, the attributes
+    and the name that nobody reads, with the same ids: the caller's trace id when a
+    ``traceparent`` arrived, a new random one otherwise.
     """
 
     def __init__(self, app: ASGIApp, provider: TracerProvider) -> None:
         self.app = app
         self.tracer = provider.get_tracer("workorders")
+        self.recording = exports_spans(provider)
+        self.ids = provider.id_generator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
+        elif self.recording:
+            await self._recorded(scope, receive, send)
+        else:
+            await self._ids_only(scope, receive, send)
+
+    async def _ids_only(self, scope: Scope, receive: Receive, send: Send) -> None:
+        parent = None
+        for key, _ in scope["headers"]:
+            if key == b"traceparent":
+                parent = trace.get_current_span(propagate.extract(_carrier(scope)))
+                break
+        parent_context = parent.get_span_context() if parent is not None else None
+        if parent_context is not None and parent_context.is_valid:
+            trace_id, trace_state = parent_context.trace_id, parent_context.trace_state
+        else:
+            trace_id, trace_state = self.ids.generate_trace_id(), None
+        span = trace.NonRecordingSpan(
+            trace.SpanContext(
+                trace_id, self.ids.generate_span_id(), is_remote=False, trace_state=trace_state
+            )
+        )
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
+
+    async def _recorded(self, scope: Scope, receive: Receive, send: Send) -> None:
         parent = propagate.extract(_carrier(scope))
         method = scope["method"]
         status = 500
@@ -99,7 +137,6 @@ class TracingMiddleware:
             attributes={"http.request.method": method, "url.path": scope["path"]},
             record_exception=True,
         ) as span:
-            token = context.attach(trace.set_span_in_context(span))
 
             async def send_with_status(message: Message) -> None:
                 nonlocal status
@@ -110,7 +147,6 @@ class TracingMiddleware:
             try:
                 await self.app(scope, receive, send_with_status)
             finally:
-                context.detach(token)
                 route = getattr(scope.get("route"), "path", None)
                 if route:
                     span.update_name(f"{method} {route}")

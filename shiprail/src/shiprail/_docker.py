@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
     from docker.models.images import Image
     from docker.models.networks import Network
+    from docker.models.volumes import Volume
 
 #: Seconds a Docker API call may take before it is abandoned (builds pass their own).
 DOCKER_TIMEOUT_SECONDS = 120
@@ -131,5 +132,15 @@ def find_network(client: DockerClient, name: str) -> Network | None:
 
     try:
         return client.networks.get(name)
+    except NotFound:
+        return None
+
+
+def find_volume(client: DockerClient, name: str) -> Volume | None:
+    """The volume, or None when there is none of that name (other errors propagate)."""
+    from docker.errors import NotFound
+
+    try:
+        return client.volumes.get(name)
     except NotFound:
         return None

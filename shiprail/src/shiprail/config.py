@@ -14,10 +14,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from shiprail.console.settings import ConsoleConfig
 from shiprail.deploy.settings import Environments, default_environments
 from shiprail.errors import ConfigError
 from shiprail.image.settings import ImageScanConfig, SigningConfig
 from shiprail.kubernetes.settings import KubernetesConfig
+from shiprail.naming import DEFAULT_SERVICE, SERVICE_NAME, SERVICE_NAME_HINT
 from shiprail.observe.settings import DoraTargets, MonitoringConfig
 from shiprail.scan.settings import ScanConfig
 from shiprail.strict import StrictModel
@@ -26,7 +28,11 @@ CONFIG_FILE = "shiprail.yaml"
 
 
 class ServiceConfig(StrictModel):
-    name: str = "workorders"
+    name: str = Field(
+        default=DEFAULT_SERVICE,
+        pattern=SERVICE_NAME.pattern,
+        description="Names every container, volume, network and edge site: " + SERVICE_NAME_HINT,
+    )
     path: str = Field(default="app", description="Directory of the service's Python project")
     dockerfile: str = "app/Dockerfile"
     image: str = Field(default="workorders", description="Image repository name")
@@ -43,6 +49,7 @@ class ShiprailConfig(StrictModel):
     kubernetes: KubernetesConfig = KubernetesConfig()
     image_scan: ImageScanConfig = ImageScanConfig()
     signing: SigningConfig = SigningConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
 
 def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:

@@ -22,6 +22,7 @@ from shiprail.deploy.settings import EnvironmentConfig, MetricCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.deploy.trust import TrustedImage
 from shiprail.errors import DeployFailed, Refused, UsageError
+from shiprail.naming import Scope
 
 
 @dataclass
@@ -51,7 +52,7 @@ class FakeTarget(Target):
         for index in range(1, spec.replicas + 1):
             self.port += 1
             instance = Instance(
-                name=f"shiprail-{spec.environment}-{spec.release_id}-{index}",
+                name=Scope(spec.service, spec.environment).container(spec.release_id, index),
                 environment=spec.environment,
                 release_id=spec.release_id,
                 colour=spec.colour,

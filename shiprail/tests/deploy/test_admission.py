@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shiprail.config import ShiprailConfig
+from shiprail.deploy import approvals
 from shiprail.deploy.admission import NO_TRUST
 from shiprail.deploy.platform import Platform
 from shiprail.deploy.settings import EnvironmentConfig
@@ -48,7 +49,7 @@ def test_admitted_release_records_what_the_trust_said(world: World) -> None:
 
 def test_promotion_verifies_the_source_commit_and_a_refusal_is_recorded(world: World) -> None:
     source = world.engine.deploy("dev", "workorders:v1")
-    world.engine.approve("stage", source.id, "reviewed")
+    approvals.approve(world.ledger, "stage", source.id, "bob", "reviewed")
     world.trust.refuse["workorders:v1"] = "scan"
     with pytest.raises(Refused, match=r"promote refused.*'scan'"):
         world.engine.promote("dev", "stage")

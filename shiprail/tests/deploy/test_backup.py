@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from shiprail.cli import app
+from shiprail.deploy import approvals
 from shiprail.deploy import backup as backups
 from shiprail.deploy.ledger import MIGRATIONS, VERSION_TABLE, Ledger
 from shiprail.deploy.records import metadata
@@ -32,7 +33,7 @@ from .conftest import World
 from conftest import require_tools, unavailable
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "disaster-recovery.md"
-HEAD = "0003_release_supply_chain"
+HEAD = "0004_console"
 SECRET = "hunter2-not-for-output"
 
 
@@ -43,11 +44,11 @@ def ship(world: World) -> None:
     dev = world.engine.deploy("dev", "workorders:v1")
     with pytest.raises(ApprovalPending):
         world.engine.promote("dev", "stage")
-    world.engine.approve("stage", dev.id, "tested in dev")
+    approvals.approve(world.ledger, "stage", dev.id, "bob", "tested in dev")
     stage = world.engine.promote("dev", "stage")
     with pytest.raises(ApprovalPending):
         world.engine.promote("stage", "prod")
-    world.engine.approve("prod", stage.id, "change ticket 42")
+    approvals.approve(world.ledger, "prod", stage.id, "bob", "change ticket 42")
     world.engine.promote("stage", "prod")
     world.engine.deploy("dev", "workorders:v2")
 

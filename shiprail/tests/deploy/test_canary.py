@@ -63,7 +63,7 @@ def test_good_release_reaches_100_through_every_step(canary: CanaryWorld) -> Non
     seen_status: list[dict[str, object]] = []
 
     def look(_n: int) -> None:
-        groups = json.loads((canary.file_sd / "dev.json").read_text())
+        groups = json.loads((canary.file_sd / "workorders-dev.json").read_text())
         seen_targets.append({group["labels"]["release"] for group in groups})
         seen_status.append(canary.engine.status("dev")[0].as_json())
 
@@ -82,7 +82,7 @@ def test_good_release_reaches_100_through_every_step(canary: CanaryWorld) -> Non
     assert canary.target.instances("dev", stable.id), "old replicas kept for rollback"
     state = progress.read(canary.ledger, canary.ledger.attempts("dev")[0].id)
     assert state is not None and state.phase == Phase.promoted and state.weight == 100
-    final = json.loads((canary.file_sd / "dev.json").read_text())
+    final = json.loads((canary.file_sd / "workorders-dev.json").read_text())
     assert [g["labels"]["release"] for g in final] == [release.id]
     assert canary.engine.status("dev")[0].rollout is None, "nothing in progress any more"
 
@@ -111,7 +111,7 @@ def test_failing_check_aborts_after_threshold(canary: CanaryWorld, image: str, c
     assert state is not None and state.phase == Phase.aborted
     assert canary.announced == [("dev", bad.id, attempt.reason)]
     assert any("could not announce the abort" in m for m in canary.messages)
-    groups = json.loads((canary.file_sd / "dev.json").read_text())
+    groups = json.loads((canary.file_sd / "workorders-dev.json").read_text())
     assert [g["labels"]["release"] for g in groups] == [stable.id]
     assert canary.ledger.live_release("dev") == stable
 

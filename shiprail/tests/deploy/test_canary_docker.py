@@ -199,7 +199,7 @@ def _scenario(
             time.sleep(max(0.0, end - time.monotonic()))
         load.stop()
     bad = next(r for r in env.ledger.releases(env.name) if r.image == env.images[image])
-    served = edge_requests(env.client.containers.get(f"shiprail-{env.name}-edge"))
+    served = edge_requests(env.edge)
     measured = load.between(began, end)
     attempt = next(a for a in env.ledger.attempts(env.name) if a.release_id == bad.id)
     if strategy == "blue-green" and back is None:  # the bad release went live: stable back
@@ -342,7 +342,7 @@ def test_d_zero_traffic_pauses(canary_env: Any) -> None:
     reason = _deploy(env, "v3")
     bad = env.ledger.releases(env.name)[0]
     attempt = env.ledger.attempts(env.name)[0]
-    reached = releases_served(env.client.containers.get(f"shiprail-{env.name}-edge"), bad.id)
+    reached = releases_served(env.edge, bad.id)
     FIGURES["d-zero-traffic"] = {
         "strategy": "canary",
         "analysis": "replica /metrics",

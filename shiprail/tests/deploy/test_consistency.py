@@ -60,7 +60,7 @@ def _dead_lock(world: World, holder: str = "bob@ci pid 4242") -> int:
 
 
 def _start(world: World, release_id: str, image: str = "workorders:v3") -> None:
-    spec = ReleaseSpec("dev", release_id, "blue", image, 2, 0.5, 256 << 20, "backend-dev")
+    spec = ReleaseSpec("dev", release_id, "blue", image, 2, 0.5, 256 << 20, "net-dev")
     world.target.start(spec)
 
 
@@ -209,7 +209,7 @@ def test_docker_killed_edge_and_stopped_replicas_are_repaired(
     assert live is not None
     monkeypatch.setattr(consistency_cli, "_engine", env.engine)
     assert _cli("ledger", "check", env.name) == (0, [])
-    env.client.containers.get(f"shiprail-{env.name}-edge").kill()  # what `docker kill` does
+    env.edge.kill()  # what `docker kill` does
     assert _cli("ledger", "check", env.name) == (
         1,
         [

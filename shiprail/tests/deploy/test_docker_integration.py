@@ -28,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from shiprail.config import ShiprailConfig
+from shiprail.config import ServiceConfig, ShiprailConfig
 from shiprail.deploy.engine import Engine
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.platform import docker_platform
@@ -37,6 +37,7 @@ from shiprail.deploy.trust import NOT_VERIFIED
 from shiprail.errors import DeployFailed, LockHeld
 from shiprail.image.scan import load_context
 from shiprail.image.trust import RegistryTrust
+from shiprail.naming import DEFAULT_SERVICE, Scope
 
 from .load import Load
 from conftest import wait_until
@@ -125,31 +126,50 @@ def local_trust(state: Path, client: Any) -> RegistryTrust:
     )
 
 
+IMAGES = (
+    ("v1", None, "1.0.0-it"),
+    ("v2", None, "2.0.0-it"),
+    ("v3", None, "3.0.0-it"),
+    ("crash", "crash", "9.0.0-crash"),
+    ("never-ready", "never-ready", "9.0.0-nr"),
+    ("errors", "errors", "9.0.0-errors"),
+)
+
+
 class Env:
-    def __init__(self, tmp: Path, client: Any) -> None:
+    """One service's environment on the real engine, behind its own edge port unless
+    ``port`` (and ``name``) make it share one with another service."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        client: Any,
+        *,
+        service: str = DEFAULT_SERVICE,
+        name: str | None = None,
+        port: int | None = None,
+        images: tuple[str, ...] = tuple(key for key, _, _ in IMAGES),
+        health_seconds: float = 15,
+    ) -> None:
         self.client = client
-        self.name = f"dev-it{secrets.token_hex(3)}"
-        self.port = _free_port()
+        self.service = service
+        self.name = name or f"dev-it{secrets.token_hex(3)}"
+        self.hostname = f"{self.name}.localhost" if name is None else f"{service}.localhost"
+        self.port = port or _free_port()
         self.state = tmp
         base = _workorders_image(client)
         self.images = {
-            key: _build(client, base, f"shiprail-test/{self.name}:{key}", mode, version)
-            for key, mode, version in (
-                ("v1", None, "1.0.0-it"),
-                ("v2", None, "2.0.0-it"),
-                ("v3", None, "3.0.0-it"),
-                ("crash", "crash", "9.0.0-crash"),
-                ("never-ready", "never-ready", "9.0.0-nr"),
-                ("errors", "errors", "9.0.0-errors"),
-            )
+            key: _build(client, base, f"shiprail-test/{service}-{self.name}:{key}", mode, ver)
+            for key, mode, ver in IMAGES
+            if key in images
         }
         env_cfg = EnvironmentConfig(
             replicas=2,
             memory="256m",
             cpus=0.5,
             env={"WORKORDERS_ENV": "dev"},
-            edge=EdgeConfig(hostname=f"{self.name}.localhost", port=self.port),
-            health=HealthCheck(timeout_seconds=15),
+            edge=EdgeConfig(hostname=self.hostname, port=self.port),
+            health=HealthCheck(timeout_seconds=health_seconds),
             watch=WATCH,
             drain_seconds=2,
             keep_releases=2,
@@ -158,7 +178,9 @@ class Env:
             verify=False,
             registry=None,
         )
-        self.config = ShiprailConfig(environments={self.name: env_cfg})
+        self.config = ShiprailConfig(
+            service=ServiceConfig(name=service), environments={self.name: env_cfg}
+        )
         self.ledger = Ledger(f"sqlite:///{tmp / 'state.db'}")
         self.ledger.migrate()
         self.log: list[str] = []
@@ -167,7 +189,12 @@ class Env:
         return Engine(
             self.config,
             self.ledger,
-            docker_platform(self.state, self.state, trust=local_trust(self.state, self.client)),
+            docker_platform(
+                self.state,
+                self.state,
+                trust=local_trust(self.state, self.client),
+                service=self.service,
+            ),
             file_sd_dir=self.state / "targets",
             root=self.state,
             actor="integration",
@@ -183,25 +210,39 @@ class Env:
         return ssl.create_default_context(cafile=str(self.state / "edge" / "ca" / "ca.pem"))
 
     def load(self, path: str = "/api/v1/workorders") -> Load:
-        return Load(self.url + path, workers=4, verify=self.ca, host=f"{self.name}.localhost")
+        return Load(self.url + path, workers=4, verify=self.ca, host=self.hostname)
 
     def served_version(self) -> str:
-        response = httpx.get(
-            self.url + "/version", verify=self.ca, headers={"host": f"{self.name}.localhost"}
-        )
+        """The version the edge serves for this environment's hostname (named in TLS too, so
+        an edge shared by several services answers with this one's certificate)."""
+        with httpx.Client(verify=self.ca, headers={"host": self.hostname}) as http:
+            response = http.get(self.url + "/version", extensions={"sni_hostname": self.hostname})
         response.raise_for_status()
         return str(response.json()["version"])
 
-    def cleanup(self) -> None:
-        label = f"io.shiprail.environment={self.name}"
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.service, self.name)
+
+    @property
+    def edge(self) -> Any:
+        """The edge proxy's container (one per edge port, shared by the sites on it)."""
+        return self.client.containers.get(f"shiprail-edge-{self.port}")
+
+    def cleanup(self, *, edge: bool = True) -> None:
+        """Remove what the engine made for this service (and the edge, unless shared)."""
+        label = [f"io.shiprail.environment={self.name}", f"io.shiprail.service={self.service}"]
+        with contextlib.suppress(Exception):
+            if edge:
+                self.edge.remove(force=True)
         for container in self.client.containers.list(all=True, filters={"label": label}):
             container.remove(force=True)
         for volume in self.client.volumes.list(filters={"label": label}):
             volume.remove(force=True)
-        for name in (f"shiprail-{self.name}-data", f"shiprail-{self.name}-edge-conf"):
+        for name in (self.scope.data_volume, f"shiprail-edge-{self.port}-conf"):
             with contextlib.suppress(Exception):
                 self.client.volumes.get(name).remove(force=True)
-        for network in self.client.networks.list(names=[f"backend-{self.name}"]):
+        for network in self.client.networks.list(names=[self.scope.network]):
             network.remove()
         for tag in self.images.values():
             with contextlib.suppress(Exception):
@@ -246,8 +287,9 @@ def test_v1_then_v2_under_load_has_zero_failed_requests(env: Env) -> None:
         assert host["Memory"] == 256 * 1024 * 1024 and host["NanoCpus"] == 500_000_000
         assert "/tmp" in host["Tmpfs"]
         assert all(b["HostIp"] == "127.0.0.1" for b in host["PortBindings"]["8000/tcp"])
-        assert f"backend-{env.name}" in attrs["NetworkSettings"]["Networks"]
-    old = env.client.containers.get(f"shiprail-{env.name}-{v1.id}-1")
+        assert env.scope.network in attrs["NetworkSettings"]["Networks"]
+        assert attrs["Config"]["Labels"]["io.shiprail.service"] == DEFAULT_SERVICE
+    old = env.client.containers.get(env.scope.container(v1.id, 1))
     assert old.status == "exited", "previous release kept, stopped, for instant rollback"
 
 
@@ -262,7 +304,7 @@ def test_edge_serves_tls_only_with_security_headers(env: Env) -> None:
     plain = httpx.get(f"http://127.0.0.1:{env.port}/health", timeout=3)
     assert plain.status_code == 400, "clear-text HTTP is refused on the TLS port"
     assert httpx.get(env.url + "/metrics", verify=env.ca).status_code == 404
-    logs = env.client.containers.get(f"shiprail-{env.name}-edge").logs(tail=5).decode()
+    logs = env.edge.logs(tail=5).decode()
     assert '"request_id":"' in logs
 
 
@@ -318,7 +360,7 @@ def test_rollback_uses_retained_containers(env: Env) -> None:
         c.name
         for c in env.client.containers.list(filters={"label": f"io.shiprail.release={back.id}"})
     }
-    assert f"shiprail-{env.name}-{back.id}-1" in names
+    assert env.scope.container(back.id, 1) in names
     assert engine.rollback(env.name, to=current.id).id == current.id
     assert env.served_version() == "2.0.0-it"
 

@@ -86,7 +86,7 @@ def _request(env: Env, method: str, path: str, headers: str = "", body: bytes = 
 
 
 def _edge_log(env: Env) -> list[dict[str, Any]]:
-    logs = env.client.containers.get(f"shiprail-{env.name}-edge").logs(stderr=False)
+    logs = env.edge.logs(stderr=False)
     return [json.loads(line) for line in logs.decode().splitlines() if line.startswith("{")]
 
 

@@ -56,8 +56,9 @@ def nginx_binary() -> str:
 @pytest.mark.parametrize("basic_auth", [False, True])
 def test_nginx_config_passes_nginx_t(tmp_path: Path, basic_auth: bool) -> None:
     binary = nginx_binary()
-    issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
-    (tmp_path / "htpasswd").write_text("admin:$apr1$abc$def\n")
+    issue_leaf(tmp_path / "ca", tmp_path / "tls" / "dev", "dev.localhost")
+    (tmp_path / "htpasswd").mkdir()
+    (tmp_path / "htpasswd" / "dev").write_text("admin:$apr1$abc$def\n")
     conf = render_nginx_conf(ROUTE, conf_dir=str(tmp_path), basic_auth=basic_auth)
     (tmp_path / "nginx.conf").write_text(conf)
     result = subprocess.run(
@@ -106,9 +107,9 @@ def test_nginx_config_sets_limits_and_mozilla_curves() -> None:
 def test_bearer_writes_skip_basic_auth_but_reads_do_not() -> None:
     # Basic auth and API bearer tokens share the Authorization header.
     conf = render_nginx_conf(ROUTE, basic_auth=True)
-    assert "auth_basic $shiprail_basic_auth_realm;" in conf
+    assert "auth_basic $shiprail_dev_auth_realm;" in conf
     assert '"~^(POST|PUT|PATCH|DELETE):Bearer " off;' in conf
-    assert "GET" not in conf.split("$shiprail_basic_auth_realm {")[1].split("}")[0]
+    assert "GET" not in conf.split("$shiprail_dev_auth_realm {")[1].split("}")[0]
 
 
 def test_nginx_config_refuses_injection() -> None:
@@ -213,7 +214,7 @@ def _block(conf: str, opening: str) -> list[str]:
 
 def test_split_sends_the_weight_to_the_canary_pool() -> None:
     conf = _split(20)
-    assert _block(conf, "    split_clients $request_id $shiprail_pool") == [
+    assert _block(conf, "    split_clients $request_id $shiprail_dev_pool") == [
         "20% shiprail_dev_canary;",
         "* shiprail_dev_stable;",
     ]
@@ -226,10 +227,10 @@ def test_split_sends_the_weight_to_the_canary_pool() -> None:
         "server 172.18.0.7:8000 max_fails=1 fail_timeout=2s;",
         "keepalive 32;",
     ]
-    assert "proxy_pass http://$shiprail_pool;" in conf
+    assert "proxy_pass http://$shiprail_dev_pool;" in conf
     # the access log names the release that served each request
-    assert '"release":"$shiprail_release"' in conf
-    assert _block(conf, "    map $shiprail_pool $shiprail_release") == [
+    assert "set $shiprail_release $shiprail_dev_release;" in conf
+    assert _block(conf, "    map $shiprail_dev_pool $shiprail_dev_release") == [
         'shiprail_dev_canary "r2-canary";',
         'default "r1-stable";',
     ]
@@ -240,7 +241,7 @@ def test_split_sends_the_weight_to_the_canary_pool() -> None:
 @pytest.mark.parametrize(("weight", "pool"), [(0, "stable"), (100, "canary")])
 def test_split_at_0_and_100_sends_everything_to_one_side(weight: int, pool: str) -> None:
     conf = _split(weight)
-    assert _block(conf, "    split_clients $request_id $shiprail_pool") == [
+    assert _block(conf, "    split_clients $request_id $shiprail_dev_pool") == [
         f"* shiprail_dev_{pool};"
     ]
     # both releases stay defined, so the configuration always shows them both
@@ -249,38 +250,38 @@ def test_split_at_0_and_100_sends_everything_to_one_side(weight: int, pool: str)
 
 def test_split_sticky_by_header_keys_on_its_value_or_else_per_request() -> None:
     conf = _split(25, Sticky(header="X-Canary-Group"))
-    assert _block(conf, "    map $http_x_canary_group $shiprail_split_key") == [
+    assert _block(conf, "    map $http_x_canary_group $shiprail_dev_split_key") == [
         '"" $request_id;',
         "default $http_x_canary_group;",
     ]
-    assert "split_clients $shiprail_split_key $shiprail_pool {" in conf
+    assert "split_clients $shiprail_dev_split_key $shiprail_dev_pool {" in conf
     assert "Set-Cookie" not in conf
 
 
 def test_split_sticky_by_cookie_gives_a_cookie_to_new_clients() -> None:
     conf = _split(25, Sticky(cookie="shiprail_canary"))
-    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_split_cookie") == [
+    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_dev_split_cookie") == [
         '"" $request_id;',
         "default $cookie_shiprail_canary;",
     ]
     # a new client is placed by its request id, and that id becomes its cookie: its next
     # requests hash to the same side; clients that have the cookie get no new one
-    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_split_set_cookie") == [
+    assert _block(conf, "    map $cookie_shiprail_canary $shiprail_dev_split_set_cookie") == [
         '"" "shiprail_canary=$request_id; Path=/; Max-Age=86400; Secure; HttpOnly; SameSite=Lax";',
         'default "";',
     ]
-    assert "split_clients $shiprail_split_cookie $shiprail_pool {" in conf
-    assert "        add_header Set-Cookie $shiprail_split_set_cookie always;\n" in conf
+    assert "split_clients $shiprail_dev_split_cookie $shiprail_dev_pool {" in conf
+    assert "        add_header Set-Cookie $shiprail_dev_split_set_cookie always;\n" in conf
 
 
 def test_split_sticky_by_header_then_cookie() -> None:
     conf = _split(10, Sticky(header="X-User", cookie="cohort"))
-    assert _block(conf, "    map $http_x_user $shiprail_split_key") == [
-        '"" $shiprail_split_cookie;',
+    assert _block(conf, "    map $http_x_user $shiprail_dev_split_key") == [
+        '"" $shiprail_dev_split_cookie;',
         "default $http_x_user;",
     ]
-    assert "split_clients $shiprail_split_key $shiprail_pool {" in conf
-    assert "add_header Set-Cookie $shiprail_split_set_cookie always;" in conf
+    assert "split_clients $shiprail_dev_split_key $shiprail_dev_pool {" in conf
+    assert "add_header Set-Cookie $shiprail_dev_split_set_cookie always;" in conf
 
 
 @pytest.mark.parametrize("basic_auth", [False, True])
@@ -290,9 +291,10 @@ def test_split_keeps_every_setting_of_a_switch(basic_auth: bool) -> None:
     # Only the routing differs: the release comment, the one upstream's name, the target
     # and the release in the log. TLS, headers, limits, auth and logs are all kept.
     assert [line for line in single if line not in split] == [
-        "# release r1-stable (blue)",
-        '        \'"environment":"dev","release":"r1-stable"}\';',
+        "    # release r1-stable (blue)",
         "    upstream shiprail_dev {",
+        '        set $shiprail_release "r1-stable";',
+        "            proxy_pass http://shiprail_dev;",
         "            proxy_pass http://shiprail_dev;",
     ]
 
@@ -328,8 +330,9 @@ def test_split_config_passes_nginx_t(
     tmp_path: Path, weight: int, sticky: Sticky | None, basic_auth: bool
 ) -> None:
     binary = nginx_binary()
-    issue_leaf(tmp_path / "ca", tmp_path / "tls", "dev.localhost")
-    (tmp_path / "htpasswd").write_text("admin:$apr1$abc$def\n")
+    issue_leaf(tmp_path / "ca", tmp_path / "tls" / "dev", "dev.localhost")
+    (tmp_path / "htpasswd").mkdir()
+    (tmp_path / "htpasswd" / "dev").write_text("admin:$apr1$abc$def\n")
     conf = _split(weight, sticky, conf_dir=str(tmp_path), basic_auth=basic_auth)
     (tmp_path / "nginx.conf").write_text(conf)
     result = subprocess.run(
@@ -418,3 +421,69 @@ def test_traefik_split_needs_two_colours() -> None:
     same = Route("dev", "dev.localhost", "r3", "blue", ("172.18.0.9:8000",))
     with pytest.raises(DeployFailed, match="two colours"):
         render_traefik_split(TrafficSplit(STABLE, same, 10))
+
+
+def test_one_edge_config_holds_several_sites_and_passes_nginx_t(tmp_path: Path) -> None:
+    """Two services' dev sites (and a canary split of one) in one nginx: no name clashes."""
+    from shiprail.deploy.routers.nginx_conf import (
+        render_main_conf,
+        render_site_conf,
+        render_site_split_conf,
+    )
+
+    binary = nginx_binary()
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "htpasswd").mkdir()
+    for site, hostname in (("alpha-dev", "alpha.localhost"), ("beta-dev", "beta.localhost")):
+        issue_leaf(tmp_path / "ca", tmp_path / "tls" / site, hostname)
+        (tmp_path / "htpasswd" / site).write_text("admin:$apr1$abc$def\n")
+    alpha = Route("dev", "alpha.localhost", "r1", "blue", ("172.18.0.5:8000",))
+    beta = Route("dev", "beta.localhost", "r2", "green", ("172.18.0.6:8000",))
+    beta_canary = Route("dev", "beta.localhost", "r3", "blue", ("172.18.0.7:8000",))
+    conf_dir = str(tmp_path)
+    (tmp_path / "sites" / "alpha-dev.conf").write_text(
+        render_site_conf(alpha, site="alpha-dev", conf_dir=conf_dir, basic_auth=True)
+    )
+    (tmp_path / "sites" / "beta-dev.conf").write_text(
+        render_site_split_conf(
+            TrafficSplit(beta, beta_canary, 10, Sticky(cookie="c")),
+            site="beta-dev",
+            conf_dir=conf_dir,
+            basic_auth=True,
+        )
+    )
+    (tmp_path / "nginx.conf").write_text(render_main_conf(conf_dir=conf_dir))
+    result = subprocess.run(
+        [binary, "-t", "-e", "stderr", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    both = (tmp_path / "sites" / "alpha-dev.conf").read_text() + (
+        tmp_path / "sites" / "beta-dev.conf"
+    ).read_text()
+    assert "upstream shiprail_alpha_dev {" in both and "upstream shiprail_beta_dev_canary {" in both
+    assert "auth_basic_user_file " + conf_dir + "/htpasswd/beta-dev;" in both
+
+
+def test_bans_count_refused_sign_ins_per_address_and_site() -> None:
+    from shiprail.deploy.routers.edge_bans import bans
+
+    def line(address: str, status: int, site: str = "w-dev", auth: str = "failed") -> str:
+        return json.dumps(
+            {"time": "2026-11-30T10:00:00+00:00", "remote_addr": address, "status": status,
+             "site": site, "auth": auth}
+        )  # fmt: skip
+
+    lines = [
+        line("10.0.0.1", 401),  # a failure within the budget is not a ban
+        line("10.0.0.1", 429),
+        line("10.0.0.1", 429),
+        line("10.0.0.2", 429),
+        line("10.0.0.2", 429, site="other-dev"),
+        line("10.0.0.3", 429, auth=""),  # a general rate limit, not a sign-in ban
+        "nginx: [warn] not json",
+        "{truncated",
+    ]
+    found = bans(lines, "w-dev")
+    assert [(b.address, b.refused) for b in found] == [("10.0.0.1", 2), ("10.0.0.2", 1)]
+    assert {b.site for b in bans(lines)} == {"w-dev", "other-dev"}

@@ -161,7 +161,7 @@ def test_twenty_percent_of_requests_reach_the_canary(edge: Edge) -> None:
     assert "set-cookie" not in response.headers
     assert httpx.get(edge.url + "metrics", verify=edge.ca).status_code == 404
     # the access log names the release that served each request
-    logs = edge.client.containers.get(f"shiprail-{edge.name}-edge").logs(tail=50).decode()
+    logs = edge.client.containers.get(edge.router.name).logs(tail=50).decode()
     assert '"release":"r2-canary"' in logs and '"release":"r1-stable"' in logs
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from shiprail.deploy import approvals
 from shiprail.errors import ApprovalPending, DeployFailed, LockHeld, UsageError
 
 from .conftest import World
@@ -27,7 +29,7 @@ def test_first_deploy_goes_live_and_writes_file_sd(world: World) -> None:
     assert world.router.current is not None
     assert world.router.current.release_id == release.id
     assert len(world.router.current.upstreams) == 2
-    targets = json.loads((world.file_sd / "dev.json").read_text())
+    targets = json.loads((world.file_sd / "workorders-dev.json").read_text())
     assert targets[0]["labels"] == {
         "environment": "dev",
         "release": release.id,
@@ -76,7 +78,7 @@ def test_broken_release_leaves_previous_serving(world: World, image: str, reason
     attempts = world.ledger.attempts("dev")
     deploy_attempt = next(a for a in attempts if a.release_id == failed.id)
     assert deploy_attempt.status == "failed" and reason in (deploy_attempt.reason or "")
-    targets = json.loads((world.file_sd / "dev.json").read_text())
+    targets = json.loads((world.file_sd / "workorders-dev.json").read_text())
     assert targets[0]["labels"]["release"] == good.id
     if image.endswith("errors"):
         # switched back after serving: its replicas finish in-flight requests before removal
@@ -116,12 +118,12 @@ def test_promotion_into_prod_needs_approval(world: World) -> None:
         world.engine.promote("dev", "stage")
     assert info.value.exit_code == 4
     assert f"shiprail approve stage {dev.id}" in str(info.value)
-    world.engine.approve("stage", dev.id, "tested in dev")
+    approvals.approve(world.ledger, "stage", dev.id, "bob", "tested in dev")
     stage = world.engine.promote("dev", "stage")
     assert stage.image_digest == dev.image_digest and stage.source_release == dev.id
     with pytest.raises(ApprovalPending):
         world.engine.promote("stage", "prod")
-    world.engine.approve("prod", stage.id, "change ticket 42")
+    approvals.approve(world.ledger, "prod", stage.id, "bob", "change ticket 42")
     prod = world.engine.promote("stage", "prod")
     assert prod.status == "live" and prod.image_digest == dev.image_digest
     history = [entry.as_json() for entry in world.engine.history("prod")]
@@ -272,3 +274,28 @@ def test_file_sd_dir_follows_the_monitoring_section(tmp_path) -> None:
     config = ShiprailConfig.model_validate({"monitoring": {"targets_dir": str(tmp_path / "t")}})
     assert file_sd_dir(config) == tmp_path / "t"
     assert file_sd_dir(None).parts[-2:] == ("monitoring", "targets")
+
+
+def test_previous_warm_keeps_only_the_replaced_release_running(tmp_path: Path) -> None:
+    """``previous: warm``: the replaced release keeps running without traffic, so a rollback
+    is a switch (nothing restarted); the release kept warm before it is stopped, and
+    ``ledger check`` counts the warm one as expected, not as a stray."""
+    from shiprail.config import ShiprailConfig
+    from shiprail.deploy import consistency
+
+    from .conftest import World, fast_env
+
+    world = World(tmp_path, ShiprailConfig(environments={"dev": fast_env(previous="warm")}))
+    v1 = world.engine.deploy("dev", "workorders:v1")
+    v2 = world.engine.deploy("dev", "workorders:v2")
+    assert world.target.running_releases("dev") == {v1.id, v2.id}
+    assert world.router.current is not None and world.router.current.release_id == v2.id
+    assert consistency.check(world.engine, "dev").findings == []
+    v3 = world.engine.deploy("dev", "workorders:v3")
+    assert world.target.running_releases("dev") == {v2.id, v3.id}, "v1 no longer warm"
+    started = len(world.target.started_specs)
+    back = world.engine.rollback("dev")
+    assert back.id == v2.id
+    assert len(world.target.started_specs) == started
+    assert world.router.current is not None and world.router.current.release_id == v2.id
+    assert world.target.running_releases("dev") == {v2.id}, "v3 drained and stopped"

@@ -16,6 +16,7 @@ from shiprail.cli import app
 from shiprail.deploy.ledger import VERSION_TABLE, Ledger
 from shiprail.deploy.states import Action, AttemptState, ReleaseState
 from shiprail.errors import LockHeld
+from shiprail.settings import get_settings
 
 from conftest import unavailable
 
@@ -41,8 +42,10 @@ def _exercise(ledger: Ledger) -> None:
     approval = ledger.approve(
         environment="prod", release_id=release.id, approver="bob", reason="ok"
     )
-    again = ledger.approve(environment="prod", release_id=release.id, approver="eve", reason="x")
-    assert again.approver == approval.approver == "bob"
+    again = ledger.approve(environment="prod", release_id=release.id, approver="bob", reason="x")
+    assert again.approver == approval.approver == "bob" and again.reason == "ok"
+    second = ledger.approve(environment="prod", release_id=release.id, approver="eve", reason="y")
+    assert second.approver == "eve", "requires_approvals: N records distinct approvers"
     with ledger.lock(env, "alice"):
         with pytest.raises(LockHeld), ledger.lock(env, "bob"):
             pass
@@ -95,7 +98,7 @@ def test_ledger_on_sqlite(tmp_path: Path) -> None:
     _exercise(ledger)
     with ledger.engine.connect() as connection:
         version = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    assert version == "0003_release_supply_chain"
+    assert version == "0004_console"
 
 
 @pytest.mark.postgres
@@ -138,11 +141,15 @@ def test_cli_promotion_without_approval_exits_4_then_approve_records(tmp_path: P
     assert result.exit_code == 4, result.output
     assert f"shiprail approve prod {release.id}" in result.output
     result = runner.invoke(
-        app, ["approve", "prod", release.id, "--reason", "CAB 17"], env=_cli_env(tmp_path)
+        app, ["approve", "prod", release.id, "--reason", "mine"], env=_cli_env(tmp_path)
     )
+    assert result.exit_code == 1 and "four eyes" in result.output, "alice promoted it"
+    bob = {**_cli_env(tmp_path), "SHIPRAIL_ACTOR": "bob"}
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["approve", "prod", release.id, "--reason", "CAB 17"], env=bob)
     assert result.exit_code == 0, result.output
     approval = ledger.approval("prod", release.id)
-    assert approval is not None and approval.approver == "alice" and approval.reason == "CAB 17"
+    assert approval is not None and approval.approver == "bob" and approval.reason == "CAB 17"
     result = runner.invoke(app, ["history", "prod", "--json"], env=_cli_env(tmp_path))
     assert result.exit_code == 0
     rows = json.loads(result.stdout)

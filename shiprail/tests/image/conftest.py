@@ -20,22 +20,28 @@ from conftest import require_tools
 REPO = Path(__file__).resolve().parents[3]
 TEST_DB_SOURCE = REPO / "scripts" / "trivy-test-db"
 
-#: A real advisory (GitHub's database; newer than the PyPA snapshot), written as an OSV
-#: record: setuptools before 70.0 runs code from URLs given to ``package_index``. The image's
-#: virtual environment carries Debian's setuptools 66.1.1, which it affects.
-SETUPTOOLS_ADVISORY: dict[str, Any] = {
-    "id": "GHSA-cx63-2mw6-8hw5",
-    "aliases": ["CVE-2024-6345"],
-    "summary": "setuptools vulnerable to Command Injection via package URL",
-    "modified": "2024-07-15T20:56:19Z",
-    "published": "2024-07-15T00:30:46Z",
+#: The Python package of the image the test advisory names, at the version the lock pins.
+ADVISED_PACKAGE = "uvicorn"
+ADVISED_VERSION = next(
+    line.split("==", 1)[1].strip()
+    for line in (REPO / "app" / "requirements.lock").read_text().splitlines()
+    if line.startswith(f"{ADVISED_PACKAGE}==")
+)
+#: A made-up advisory, in OSV's format, against the service's own uvicorn: the image carries
+#: no Python package with a published advisory (the gate keeps the lock clean), so the scan
+#: of the image's Python packages is proven against one written for the test.
+PYTHON_ADVISORY: dict[str, Any] = {
+    "id": "SHIPRAIL-TEST-2026-0001",
+    "summary": f"{ADVISED_PACKAGE}: made-up advisory for shiprail's image scan tests",
+    "modified": "2026-01-01T00:00:00Z",
+    "published": "2026-01-01T00:00:00Z",
     "affected": [
         {
-            "package": {"ecosystem": "PyPI", "name": "setuptools"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "70.0.0"}]}],
+            "package": {"ecosystem": "PyPI", "name": ADVISED_PACKAGE},
+            "versions": [ADVISED_VERSION],
         }
     ],
-    "references": [{"type": "ADVISORY", "url": "https://nvd.nist.gov/vuln/detail/CVE-2024-6345"}],
+    "references": [{"type": "WEB", "url": "https://example.invalid/shiprail-test"}],
     "database_specific": {"severity": "HIGH"},
 }
 
@@ -66,10 +72,10 @@ def trivy_db(tmp_path_factory) -> Path:
 
 
 def advisory_dir(root: Path) -> Path:
-    """An OSV directory in the PyPA layout holding :data:`SETUPTOOLS_ADVISORY`."""
-    folder = root / "advisories" / "setuptools"
+    """An OSV directory in the PyPA layout holding :data:`PYTHON_ADVISORY`."""
+    folder = root / "advisories" / ADVISED_PACKAGE
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "GHSA-cx63-2mw6-8hw5.json").write_text(json.dumps(SETUPTOOLS_ADVISORY))
+    (folder / f"{PYTHON_ADVISORY['id']}.json").write_text(json.dumps(PYTHON_ADVISORY))
     return root / "advisories"
 
 

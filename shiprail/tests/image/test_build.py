@@ -14,8 +14,8 @@ import uuid
 import httpx
 import pytest
 
-from shiprail.image.base import BASE_REPOSITORY, recipe_for
-from shiprail.image.build import DIRTY_LABEL, BuiltImage, build_image
+from shiprail.image.base import BASE_REPOSITORY, recipe_for, runtime_recipe
+from shiprail.image.build import BUILD_STAGE_PACKAGES, DIRTY_LABEL, BuiltImage, build_image
 
 from conftest import wait_until
 
@@ -60,9 +60,17 @@ def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
 
 
 def test_base_image_comes_from_debian_packages(docker_client, built):
-    assert built.base == recipe_for().tag
+    """The image runs on the slim runtime base; its build stages ran on the shared base."""
+    assert built.base == runtime_recipe().tag
+    assert built.build_base == recipe_for(BUILD_STAGE_PACKAGES).tag
     assert built.base.startswith(BASE_REPOSITORY)
-    assert docker_client.images.get(built.base).attrs["Os"] == "linux"
+    base = docker_client.images.get(built.base)
+    assert base.attrs["Os"] == "linux"
+    image = docker_client.images.get(built.reference)
+    assert image.attrs["RootFS"]["Layers"][0] == base.attrs["RootFS"]["Layers"][0]
+    labels = image.attrs["Config"]["Labels"]
+    assert labels["org.opencontainers.image.base.name"] == built.base
+    assert labels["org.opencontainers.image.base.digest"] == base.id
 
 
 def test_image_metadata(docker_client, built):

@@ -19,12 +19,12 @@ import pytest
 from shiprail.image.build import BuiltImage
 from shiprail.image.sbom import sbom_path, sha256_file, write_sbom
 
-from .conftest import shiprail, write_config
+from .conftest import ADVISED_PACKAGE, ADVISED_VERSION, shiprail, write_config
 
 pytestmark = pytest.mark.docker
 
 DEBIAN_ADVISORY = "CVE-2023-45853"
-PYTHON_ADVISORY = "GHSA-cx63-2mw6-8hw5"
+PYTHON_ADVISORY = "SHIPRAIL-TEST-2026-0001"
 
 
 def scan_json(image: BuiltImage, config: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
@@ -87,7 +87,7 @@ def test_debian_and_python_advisories_block(workorders_image, trivy_db, tmp_path
     assert "fixed in 1:1.3.dfsg+really1.3.1-1" in debian["message"]
     python = by_rule(report, PYTHON_ADVISORY)
     assert python["tool"] == "osv" and python["severity"] == "high" and python["blocking"]
-    assert "setuptools 66.1.1" in python["message"]
+    assert f"{ADVISED_PACKAGE} {ADVISED_VERSION}" in python["message"]
     assert report["target"].startswith(f"{workorders_image.reference}@sha256:")
     notes = " ".join(n["message"] for n in report["notes"])
     assert f"Trivy database in {trivy_db}" in notes

@@ -33,3 +33,30 @@ def test_promtail_labels_logs_like_the_metrics_and_ships_to_loki() -> None:
     assert {"service", "environment", "release", "colour"} <= targets
     loki = yaml.safe_load((LOKI / "loki-config.yaml").read_text())
     assert loki["ruler"]["alertmanager_url"].startswith("http://alertmanager:9093")
+
+
+def test_edge_ban_alert_reads_the_fields_the_edge_logs() -> None:
+    """EdgeAuthBan's LogQL filters on fields the edge's log_format really writes, and
+    Promtail ships the edge's container under the job the rule selects."""
+    from shiprail.deploy.routers.edge_bans import BANNED_STATUS
+    from shiprail.deploy.routers.nginx_conf import render_main_conf
+
+    rules = LOKI / "rules" / "edge.yaml"
+    directory = checks.schemas_dir(ROOT)
+    if not (directory / "prometheus.rules.json").is_file():
+        unavailable(f"schema data in {directory} (scripts/fetch-data.sh schemas)")
+    assert checks.schema_problems(rules, "rules", directory) == []
+    (rule,) = yaml.safe_load(rules.read_text())["groups"][0]["rules"]
+    assert rule["alert"] == "EdgeAuthBan"
+    assert f'| json | auth="failed" | status="{BANNED_STATUS}"' in rule["expr"]
+    log_format = render_main_conf()
+    for field in ('"auth":"$shiprail_auth"', '"status":$status', '"site":"$shiprail_site"'):
+        assert field in log_format, field
+    jobs = {
+        j["job_name"]: j
+        for j in yaml.safe_load((LOKI / "promtail-config.yaml").read_text())["scrape_configs"]
+    }
+    edge = jobs["shiprail-edge"]
+    assert edge["docker_sd_configs"][0]["filters"][0]["values"] == ["io.shiprail.role=edge"]
+    assert '{job="shiprail-edge"}' in rule["expr"]
+    assert (ROOT / "docs" / "runbooks" / "EdgeAuthBan.md").is_file()

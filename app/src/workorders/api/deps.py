@@ -19,11 +19,11 @@ from workorders.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="API token; required for writes only.")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
@@ -42,11 +42,16 @@ def token_is_valid(token: str, allowed_hashes: list[str]) -> bool:
     return matched
 
 
-def require_writer(
+#: Sent with every 401 (RFC 6750).
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="workorders"'}
+
+
+async def require_writer(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    challenge = {"WWW-Authenticate": 'Bearer realm="workorders"'}
+    """Async on purpose: hashing one token is microseconds, a thread hop costs more."""
+    challenge = dict(_CHALLENGE)
     if credentials is None:
         raise APIError(
             401,

@@ -13,7 +13,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/health", summary="Liveness: the process answers (touches nothing else)")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -34,7 +34,7 @@ def metrics(metrics: MetricsDep) -> Response:
 
 
 @router.get("/version", summary="Version, git sha and build time of this release")
-def version(settings: SettingsDep) -> dict[str, str]:
+async def version(settings: SettingsDep) -> dict[str, str]:
     return {
         "version": settings.version,
         "git_sha": settings.git_sha,

@@ -12,6 +12,7 @@ import sys
 from shiprail import output
 from shiprail.cli import (  # noqa: F401  (registration)
     consistency,
+    console,
     deploy,
     doctor,
     dora,

@@ -1,4 +1,5 @@
-"""`shiprail ledger check [ENV] [--repair]` and `shiprail edge repair [ENV]`: the ledger
+"""`shiprail ledger check [ENV] [--repair]`, `shiprail edge repair [ENV]` and `shiprail edge
+bans [ENV]`: the ledger
 against what runs, after a reboot, a killed run or a hand-made change (the rules are in
 ``shiprail.deploy.consistency``).
 
@@ -18,6 +19,7 @@ from shiprail.cli.ledger import ledger_app
 
 if TYPE_CHECKING:
     from shiprail.deploy.engine import Engine
+    from shiprail.deploy.routers.edge_bans import Ban
 
 edge_app = typer.Typer(help="The edge proxy in front of each environment.")
 app.add_typer(edge_app, name="edge")
@@ -93,3 +95,34 @@ def edge_repair(environment: EnvironmentArgument = None) -> None:
             )
 
     report(body)
+
+
+@edge_app.command("bans")
+def edge_bans(environment: EnvironmentArgument = None, as_json: JsonOption = False) -> None:
+    """Addresses the edge refuses (429) after repeated failed sign-ins, per environment,
+    over the last hour; one line each."""
+
+    def body() -> list[tuple[str, list[Ban]]]:
+        engine = _engine()
+        if engine.platform.bans is None:
+            return []
+        return [
+            (name, engine.platform.bans(name, engine.env(name)))
+            for name in _names(engine, environment)
+        ]
+
+    rows = report(body)
+    if as_json:
+        output.emit_json(
+            [
+                {"environment": name, "address": b.address, "refused": b.refused, "last": b.last}
+                for name, found in rows
+                for b in found
+            ]
+        )
+        return
+    for name, found in rows:
+        for ban in found:
+            output.emit(f"{name}: {ban.address} refused {ban.refused}x (last {ban.last[:19]})")
+        if not found:
+            output.say(f"{name}: no address is refused")

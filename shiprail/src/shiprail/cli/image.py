@@ -23,13 +23,26 @@ def build_base_image(
         list[str] | None,
         typer.Option("--package", envvar="SHIPRAIL_PACKAGE", help="Extra Debian package."),
     ] = None,
+    runtime: Annotated[
+        bool,
+        typer.Option(
+            "--runtime", help="The slim runtime base the service image runs on (no --package)."
+        ),
+    ] = False,
 ) -> None:
     """Build (or reuse) the Debian-made Python base image and print its tag."""
     from shiprail._docker import docker_client
-    from shiprail.image.base import ensure_base_image
+    from shiprail.errors import UsageError
+    from shiprail.image.base import ensure_base_image, ensure_runtime_image
 
-    tag = report(lambda: ensure_base_image(docker_client(), tuple(package or ())))
-    output.emit(tag)
+    def body() -> str:
+        if runtime and package:
+            raise UsageError("--runtime takes no --package: the runtime base is fixed")
+        if runtime:
+            return ensure_runtime_image(docker_client())
+        return ensure_base_image(docker_client(), tuple(package or ()))
+
+    output.emit(report(body))
 
 
 @build_app.command("image")

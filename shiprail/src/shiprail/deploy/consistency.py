@@ -126,7 +126,8 @@ _SERVER = re.compile(r"^\s*server (\S+) max_fails", re.MULTILINE)
 
 
 def _nginx_state(router: NginxRouter) -> EdgeState:
-    """Read the configuration the proxy runs: its header comment names the release(s), its
+    """Read the site the proxy runs for this environment: its header comment names the
+    release(s), its
     ``server`` lines the replica addresses."""
     from shiprail._docker import docker_errors, find_container
     from shiprail.deploy.routers.nginx import EDGE_USER
@@ -136,7 +137,8 @@ def _nginx_state(router: NginxRouter) -> EdgeState:
         container = find_container(router.client, router.name)
         if container is None or container.status != "running":
             return EdgeState(running=False)
-        code, output = container.exec_run(["cat", f"{CONF_DIR}/nginx.conf"], user=EDGE_USER)
+        site = f"{CONF_DIR}/{router.site_file}"
+        code, output = container.exec_run(["cat", site], user=EDGE_USER)
     text = (output if isinstance(output, bytes) else b"".join(output)).decode(errors="replace")
     if code != 0:
         return EdgeState(running=True)
@@ -196,6 +198,16 @@ def _lock_findings(engine: Engine, environment: str, lock: LockInfo | None) -> l
     return found
 
 
+def _warm(engine: Engine, environment: str) -> set[str]:
+    """The release ``previous: warm`` keeps running without traffic: the last one that was
+    live before the live one (none when the environment stops its previous release)."""
+    if engine.env(environment).previous != "warm":
+        return set()
+    ended = [r for r in engine.ledger.releases(environment) if r.status in KEPT and r.live_at]
+    ended.sort(key=lambda r: r.live_at or r.created_at, reverse=True)
+    return {ended[0].id} if ended else set()
+
+
 def _replica_findings(
     engine: Engine, environment: str, target: Target, live: Release | None
 ) -> list[Finding]:
@@ -218,9 +230,11 @@ def _replica_findings(
             )
         )
     open_releases = {a.release_id for a in engine.ledger.open_attempts(environment)}
+    expected = {live.id} if live is not None else set()
+    expected |= _warm(engine, environment)
     for release_id, instances in sorted(by_release.items()):
         running = tuple(i for i in instances if i.running)
-        if not running or (live is not None and release_id == live.id):
+        if not running or release_id in expected:
             continue
         if release_id in open_releases:
             continue  # the open attempt's repair removes them

@@ -15,7 +15,6 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from shiprail.config import ShiprailConfig
 from shiprail.deploy import approvals, progress, retention, views
 from shiprail.deploy import spec as release_specs
 from shiprail.deploy.admission import Admission
+from shiprail.deploy.checkpoints import Step, checkpoint
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.monitoring_targets import write_targets
 from shiprail.deploy.outcomes import record_failure
@@ -35,11 +35,12 @@ from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import Action, AttemptState, ReleaseState
 from shiprail.deploy.strategies import (
     STOP_GRACE_SECONDS,
+    RolloutBase,
     build_rollout,
     other_colour,
     route_for,
-    run_smoke,
 )
+from shiprail.deploy.strategies.retained import switch_to_retained
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import (
     ApprovalPending,
@@ -104,13 +105,16 @@ class Engine:
         release: Release,
         secrets: dict[str, bytes],
     ) -> ReleaseSpec:
-        return release_specs.release_spec(environment, cfg, release, secrets, self.environ)
+        return release_specs.release_spec(
+            environment, cfg, release, secrets, self.environ, self.config.service.name
+        )
 
     def _on_switch(self, environment: str) -> Callable[[list[Instance]], None]:
         def write(instances: list[Instance]) -> None:
             write_targets(
                 self.file_sd_dir,
                 environment=environment,
+                service=self.config.service.name,
                 release_id=instances[0].release_id,
                 colour=instances[0].colour,
                 addresses=[i.address for i in instances if i.url],
@@ -129,11 +133,15 @@ class Engine:
 
     def _recover(self, environment: str, cfg: EnvironmentConfig, target: Target) -> None:
         """Close attempts a killed process left open and put the live release back in front
-        (all traffic: an interrupted canary's split ends with the stable release at 100 %)."""
+        (all traffic: an interrupted canary's split ends with the stable release at 100 %).
+        The interrupted releases' replicas are stopped only once the edge no longer routes to
+        them; a pending release's are removed, a rollback's retained release is kept."""
         open_attempts = self.ledger.open_attempts(environment)
         if not open_attempts:
             return
         live = self.ledger.live_release(environment)
+        undone: list[Instance] = []
+        doomed: set[str] = set()
         for attempt in open_attempts:
             self.say(
                 f"recovering: attempt {attempt.id} ({attempt.action} {attempt.release_id}) "
@@ -146,14 +154,20 @@ class Engine:
             )
             progress.close_interrupted(self.ledger, [attempt.id])
             release = self.ledger.release(attempt.release_id)
-            if release is not None and release.status == ReleaseState.pending:
+            if release is None or (live is not None and release.id == live.id):
+                continue
+            undone += target.instances(environment, release.id)
+            if release.status == ReleaseState.pending:
                 self.ledger.set_release_status(release.id, ReleaseState.failed)
-                target.remove(target.instances(environment, release.id))
+                doomed.add(release.id)
         previous = self._running(target, environment, live)
         if previous:
             router = self.platform.router(environment, cfg, target)
             router.switch(route_for(environment, cfg.edge.hostname, previous, cfg.container_port))
             self._on_switch(environment)(previous)
+        if undone:  # requests the edge sent them before the switch finish first
+            target.stop(undone, STOP_GRACE_SECONDS)
+            target.remove([i for i in undone if i.release_id in doomed])
 
     def _retain(self, environment: str, cfg: EnvironmentConfig, target: Target) -> None:
         """Keep the live release and the last ``keep_releases`` ones; remove the rest."""
@@ -202,6 +216,7 @@ class Engine:
                 actor=self.actor,
                 holder=self.holder,
             )
+            checkpoint(Step.INTENT_RECORDED, environment)
             self.say(
                 f"{action} {release.image} to {environment} as release {release.id} "
                 f"({release.colour}{', dirty tree' if release.dirty else ''})"
@@ -237,16 +252,31 @@ class Engine:
                     timings=rollout.timings,
                 )
                 raise  # only reached for errors outside the tree: bugs keep their traceback
-            self.ledger.set_release_status(release.id, ReleaseState.live)
-            if live is not None:
-                self.ledger.set_release_status(live.id, ReleaseState.retired)
-            self.ledger.finish_attempt(
-                attempt, status=AttemptState.succeeded, cause=rollout.cause, timings=rollout.timings
-            )
-            self._retain(environment, cfg, target)
+            self._succeeded(environment, cfg, target, release, live, attempt, rollout)
         result = self.ledger.release(release.id)
         assert result is not None
         return result
+
+    def _succeeded(
+        self,
+        environment: str,
+        cfg: EnvironmentConfig,
+        target: Target,
+        release: Release,
+        live: Release | None,
+        attempt: int,
+        rollout: RolloutBase,
+    ) -> None:
+        """Record a deploy's success (``release`` live, ``live`` retired), then prune."""
+        self.ledger.set_release_status(release.id, ReleaseState.live)
+        if live is not None:
+            self.ledger.set_release_status(live.id, ReleaseState.retired)
+        self.ledger.finish_attempt(
+            attempt, status=AttemptState.succeeded, cause=rollout.cause, timings=rollout.timings
+        )
+        checkpoint(Step.OUTCOME_RECORDED, environment)
+        self._retain(environment, cfg, target)
+        checkpoint(Step.RETENTION_PRUNED, environment)
 
     def _admission(self) -> Admission:
         return Admission(self.ledger, self.platform.trust, self.actor, self.holder)
@@ -276,6 +306,7 @@ class Engine:
         self.say(f"admitted {trusted.reference}: {trusted.verification}")
         target.pull(trusted.reference, trusted.pull_auth)
         digest, label_sha = target.image_digest(trusted.reference)
+        checkpoint(Step.IMAGE_VERIFIED, environment)
         if source is not None and digest != source.image_digest:
             raise DeployFailed(
                 f"image {trusted.reference} on the {environment} engine is {digest[:19]}, but "
@@ -303,7 +334,9 @@ class Engine:
             raise UsageError(f"nothing to promote: no release is live in {source}")
         if cfg.requires_approval:
             try:
-                approvals.require_approval(self.ledger, destination, live)
+                approvals.require_approval(
+                    self.ledger, destination, live, cfg.approvals_needed, self.actor
+                )
             except ApprovalPending:
                 attempt = self.ledger.begin_attempt(
                     environment=destination,
@@ -337,6 +370,7 @@ class Engine:
             trusted = self._admission().rollback(environment, cfg, chosen, live)
             self.say(f"admitted {trusted.reference}: {trusted.verification}")
             target.pull(trusted.reference, trusted.pull_auth)
+            checkpoint(Step.IMAGE_VERIFIED, environment)
             attempt = self.ledger.begin_attempt(
                 environment=environment,
                 release_id=chosen.id,
@@ -344,11 +378,12 @@ class Engine:
                 actor=self.actor,
                 holder=self.holder,
             )
+            checkpoint(Step.INTENT_RECORDED, environment)
             cause = reason or f"manual rollback from {live.id if live else 'nothing'}"
             timings: dict[str, float] = {}
             began = self.clock()
             try:
-                self._switch_to_retained(environment, cfg, target, chosen, live, timings)
+                switch_to_retained(self, environment, cfg, target, chosen, live, timings)
             except BaseException as exc:
                 message = exc.message if isinstance(exc, ShiprailError) else repr(exc)
                 self.ledger.finish_attempt(
@@ -368,53 +403,10 @@ class Engine:
             self.ledger.finish_attempt(
                 attempt, status=AttemptState.succeeded, cause=cause, timings=timings
             )
+            checkpoint(Step.OUTCOME_RECORDED, environment)
         result = self.ledger.release(chosen.id)
         assert result is not None
         return result
-
-    def _switch_to_retained(
-        self,
-        environment: str,
-        cfg: EnvironmentConfig,
-        target: Target,
-        chosen: Release,
-        live: Release | None,
-        timings: dict[str, float],
-    ) -> None:
-        current = self._running(target, environment, live)
-        t = self.clock()
-        instances = target.resume(environment, chosen.id)
-        if instances:
-            self.say(f"restarting the retained containers of {chosen.id}")
-        else:
-            self.say(f"no retained containers for {chosen.id}: starting {chosen.image} again")
-            spec = self._release_spec(environment, cfg, chosen, self._secrets(environment, cfg))
-            # The database is already at this release's schema or newer: no pre-start step.
-            instances = target.start(replace(spec, pre_start_command=None))
-        timings["start"] = self.clock() - t
-        switched = False
-        router = self.platform.router(environment, cfg, target)
-        try:
-            t = self.clock()
-            instances = target.wait_healthy(instances, cfg.health.timeout_seconds)
-            timings["healthy"] = self.clock() - t
-            run_smoke(instances, cfg.smoke, self.smoke_client)
-            t = self.clock()
-            router.switch(route_for(environment, cfg.edge.hostname, instances, cfg.container_port))
-            switched = True
-            self._on_switch(environment)(instances)
-            timings["switch"] = self.clock() - t
-        except BaseException:
-            if switched and current:
-                router.switch(
-                    route_for(environment, cfg.edge.hostname, current, cfg.container_port)
-                )
-                self._on_switch(environment)(current)
-            target.stop(instances, STOP_GRACE_SECONDS)
-            raise
-        if current:
-            self.sleep(cfg.drain_seconds)
-            target.stop(current, STOP_GRACE_SECONDS)
 
     # -- read-only views ----------------------------------------------------------------
     def status(self, environment: str | None = None) -> list[views.EnvironmentStatus]:
@@ -425,6 +417,9 @@ class Engine:
                 self.env(name),
                 self.ledger,
                 functools.partial(self.platform.target, name, self.env(name)),
+                functools.partial(self.platform.bans, name, self.env(name))
+                if self.platform.bans
+                else None,
             )
             for name in names
         ]

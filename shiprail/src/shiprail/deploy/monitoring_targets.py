@@ -1,6 +1,6 @@
 """The Prometheus file_sd targets file deploy writes for each environment at every switch.
 
-``<file_sd_dir>/<env>.json`` lists the live release's replicas with the labels dashboards
+``<file_sd_dir>/<service>-<env>.json`` lists the live release's replicas with the labels dashboards
 and alerts group by (during a canary, the stable and the canary replicas as two groups);
 Prometheus (``file_sd_configs``) re-reads it without a restart. The
 directory defaults to ``<state dir>/monitoring/targets`` and is ``monitoring.targets_dir`` in
@@ -17,8 +17,7 @@ from typing import Any
 
 from shiprail.deploy.routers.traefik import write_atomic
 from shiprail.deploy.settings import state_dir
-
-SERVICE = "workorders"
+from shiprail.naming import Scope
 
 
 def file_sd_dir(config: Any = None) -> Path:
@@ -51,7 +50,7 @@ def write_targets(
     release_id: str,
     colour: str,
     addresses: Sequence[str],
-    service: str = SERVICE,
+    service: str,
 ) -> Path:
     """The targets of the one release that serves the environment."""
     group = TargetGroup(release_id, colour, addresses)
@@ -59,7 +58,7 @@ def write_targets(
 
 
 def write_target_groups(
-    directory: Path, *, environment: str, groups: Sequence[TargetGroup], service: str = SERVICE
+    directory: Path, *, environment: str, groups: Sequence[TargetGroup], service: str
 ) -> Path:
     """The targets of every release that takes traffic: during a canary, the stable and the
     canary replicas, each group with its own ``release`` label so each is judged alone."""
@@ -75,6 +74,6 @@ def write_target_groups(
         }
         for group in groups
     ]
-    path = directory / f"{environment}.json"
+    path = directory / Scope(service, environment).targets_file
     write_atomic(path, json.dumps(document, indent=2) + "\n")
     return path

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 import httpx
 
 from shiprail.deploy.analysis.interface import Analysis, MetricSource
+from shiprail.deploy.routers.edge_bans import Ban
 from shiprail.deploy.routers.interface import Router
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.targets.interface import Target
 from shiprail.deploy.trust import ImageTrust
+from shiprail.naming import DEFAULT_SERVICE, Scope
 
 if TYPE_CHECKING:
     from shiprail._docker import DockerClient
@@ -44,6 +46,8 @@ class Platform:
     #: Admits images before anything starts (``shiprail.image.trust`` in production); with
     #: none, the engine refuses every image rather than start an unverified one.
     trust: ImageTrust | None = None
+    #: Addresses the edge refuses for failed sign-ins (``shiprail status``); None: unknown.
+    bans: Callable[[str, EnvironmentConfig], list[Ban]] | None = None
 
 
 def docker_platform(
@@ -52,8 +56,10 @@ def docker_platform(
     prometheus_url: str | None = None,
     alertmanager_url: str | None = None,
     trust: ImageTrust | None = None,
+    service: str = DEFAULT_SERVICE,
 ) -> Platform:
-    """The real platform: Docker Engine targets, nginx/Traefik routers, and the watch and
+    """The real platform for ``service`` (resources named by :class:`Scope`): Docker Engine
+    targets, nginx/Traefik routers, and the watch and
     canary checks read from Prometheus when ``monitoring.prometheus_url`` is set, else from
     the replicas' /metrics; aborted canaries posted to ``monitoring.alertmanager_url``."""
     clients: dict[str, DockerClient] = {}
@@ -69,33 +75,11 @@ def docker_platform(
     def target(_environment: str, cfg: EnvironmentConfig) -> Target:
         from shiprail.deploy.targets.docker import DockerTarget
 
-        return DockerTarget(client(cfg.target))
+        return DockerTarget(client(cfg.target), service=service)
 
     def router(environment: str, cfg: EnvironmentConfig, _target: Target) -> Router:
-        from shiprail.deploy.tls import htpasswd_content, tls_material
-
-        if cfg.edge.router == "traefik":
-            from shiprail.deploy.routers.traefik import TraefikRouter
-
-            directory = Path(cfg.edge.traefik_dynamic_dir)
-            return TraefikRouter(
-                environment=environment,
-                edge=cfg.edge,
-                dynamic_dir=directory if directory.is_absolute() else root / directory,
-            )
-        from shiprail.deploy.routers.nginx import NginxRouter
-
-        auth = cfg.edge.basic_auth
-        if auth is not None and not Path(auth.htpasswd_file).is_absolute():
-            auth = auth.model_copy(update={"htpasswd_file": str(root / auth.htpasswd_file)})
-        return NginxRouter(
-            client(cfg.target),
-            environment=environment,
-            edge=cfg.edge,
-            network=cfg.network_name(environment),
-            tls=tls_material(cfg.edge.tls, state, environment, cfg.edge.hostname),
-            htpasswd=htpasswd_content(auth, environment) if auth else None,
-        )
+        engine = functools.partial(client, cfg.target)
+        return edge_router(root, state, Scope(service, environment), cfg, engine)
 
     def analysis() -> Analysis:
         if prometheus_url:
@@ -122,8 +106,54 @@ def docker_platform(
         from shiprail.deploy.analysis.alertmanager import post_canary_aborted
 
         announce = functools.partial(post_canary_aborted, alertmanager_url)
+
+    def bans(environment: str, cfg: EnvironmentConfig) -> list[Ban]:
+        if cfg.edge.router != "nginx":
+            return []
+        from shiprail.deploy.routers.nginx import read_bans
+
+        return read_bans(client(cfg.target), cfg.edge.port, Scope(service, environment).site)
+
     edge = functools.partial(edge_client, state)
-    return Platform(target, router, analysis, metrics, edge, announce, trust)
+    return Platform(target, router, analysis, metrics, edge, announce, trust, bans)
+
+
+def edge_router(
+    root: Path,
+    state: Path,
+    scope: Scope,
+    cfg: EnvironmentConfig,
+    client: Callable[[], DockerClient],
+) -> Router:
+    """The environment's site on its edge: nginx in a container on ``client()``'s engine, or
+    a file for Traefik's file provider (no engine needed)."""
+    from shiprail.deploy.tls import htpasswd_content, tls_material
+
+    environment = scope.environment
+    if cfg.edge.router == "traefik":
+        from shiprail.deploy.routers.traefik import TraefikRouter
+
+        directory = Path(cfg.edge.traefik_dynamic_dir)
+        return TraefikRouter(
+            environment=environment,
+            edge=cfg.edge,
+            dynamic_dir=directory if directory.is_absolute() else root / directory,
+            site=scope.site,
+        )
+    from shiprail.deploy.routers.nginx import NginxRouter
+
+    auth = cfg.edge.basic_auth
+    if auth is not None and not Path(auth.htpasswd_file).is_absolute():
+        auth = auth.model_copy(update={"htpasswd_file": str(root / auth.htpasswd_file)})
+    return NginxRouter(
+        client(),
+        environment=environment,
+        edge=cfg.edge,
+        network=cfg.network_name(environment, scope.service),
+        tls=tls_material(cfg.edge.tls, state, environment, cfg.edge.hostname),
+        htpasswd=htpasswd_content(auth, environment) if auth else None,
+        service=scope.service,
+    )
 
 
 def edge_client(state: Path, environment: str, cfg: EnvironmentConfig) -> httpx.Client:

@@ -1,7 +1,10 @@
-"""Where a progressive rollout stands, in the ledger's ``rollouts`` table (one row per attempt).
+"""Where a rollout stands, in the ledger's ``rollouts`` table (one row per attempt).
 
-The running canary writes its step, weight and phase at every interval; ``shiprail status``
-reads them from any process. The other direction works the same way: ``shiprail abort`` and
+The running canary writes its step, weight and phase at every interval; a blue/green rollout
+writes each of its stages (:data:`STAGES`: start, healthy, smoke with each check's result,
+switch, watch with the window's figures, drain) through a :class:`Tracker`. ``shiprail
+status`` and the console read them from any process, so a reviewer can follow a deploy
+without the terminal that runs it. The other direction works the same way: ``shiprail abort`` and
 ``shiprail promote --skip-analysis`` record a request (who and why) on the row of the rollout
 in progress, and the running canary reads it at its next interval. The ledger is the only
 channel, so the request works from another terminal, host or CI job.
@@ -9,11 +12,12 @@ channel, so the request works from another terminal, host or CI job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shiprail.deploy.analysis.interface import Verdict
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.records import aware, rollouts, utcnow
 from shiprail.errors import UsageError
@@ -32,6 +36,10 @@ class Phase(StrEnum):
 
 
 ACTIVE = (Phase.starting, Phase.progressing, Phase.paused)
+#: The ``strategy`` of a blue/green row; its ``step`` is the 1-based index in :data:`STAGES`
+#: and its ``weight`` the share of traffic on the new release (0 before the switch, then 100).
+BLUE_GREEN = "blue-green"
+STAGES = ("start", "healthy", "smoke", "switch", "watch", "drain")
 
 
 class Request(StrEnum):
@@ -62,13 +70,32 @@ class RolloutState:
     def active(self) -> bool:
         return self.phase in ACTIVE
 
+    @property
+    def stage(self) -> str | None:
+        """The blue/green stage (None for a canary, or before the first stage)."""
+        if self.strategy != BLUE_GREEN or not 1 <= self.step <= len(STAGES):
+            return None
+        return STAGES[self.step - 1]
+
+    @property
+    def detail_lines(self) -> list[str]:
+        """The detail one line each (a smoke stage lists one line per check)."""
+        return (self.detail or "").splitlines()
+
     def as_json(self) -> dict[str, Any]:
         data = self.__dict__.copy()
         data["updated_at"] = self.updated_at.isoformat()
         data["stable_weight"] = 100 - self.weight
+        data["stage"] = self.stage
         return data
 
     def line(self) -> str:
+        if self.strategy == BLUE_GREEN:
+            text = f"{self.strategy} {self.release_id} {self.phase}"
+            if self.stage:
+                text += f" at {self.stage} ({self.step}/{len(STAGES)})"
+            lines = self.detail_lines
+            return text + (f": {lines[-1]}" if lines else "")
         text = (
             f"{self.strategy} {self.release_id} {self.phase} step {self.step} "
             f"canary {self.weight}% / stable {100 - self.weight}%"
@@ -165,7 +192,7 @@ def request(
     if not reason.strip():
         raise UsageError(f"say why with --reason: the ledger records who asked to {what}, and why")
     current = in_progress(ledger, environment)
-    if current is None:
+    if current is None or current.strategy == BLUE_GREEN:
         raise UsageError(
             f"no canary rollout is in progress in {environment}",
             hint=f"shiprail status {environment} shows what runs there",
@@ -186,6 +213,19 @@ def request(
     return updated
 
 
+def of_release(ledger: Ledger, release_id: str) -> RolloutState | None:
+    """The newest rollout of ``release_id`` (its release page follows it)."""
+    query = (
+        rollouts.select()
+        .where(rollouts.c.release_id == release_id)
+        .order_by(rollouts.c.attempt_id.desc())
+        .limit(1)
+    )
+    with ledger._tx() as tx:
+        row = tx.execute(query).first()
+    return _state(row) if row else None
+
+
 def close_interrupted(ledger: Ledger, attempt_ids: list[int]) -> None:
     """Mark the rollouts of attempts a killed process left open as ``interrupted``."""
     if not attempt_ids:
@@ -196,3 +236,73 @@ def close_interrupted(ledger: Ledger, attempt_ids: list[int]) -> None:
             .where(rollouts.c.attempt_id.in_(attempt_ids), rollouts.c.phase.in_(list(ACTIVE)))
             .values(phase=Phase.interrupted, updated_at=utcnow(), detail="the process ended")
         )
+
+
+@dataclass
+class Tracker:
+    """Writes a blue/green rollout's stages on its ``rollouts`` row (created at the first
+    stage). Without a ledger it records nothing: strategies driven by tests without one."""
+
+    ledger: Ledger | None = None
+    attempt_id: int = 0
+    environment: str = ""
+    release_id: str = ""
+    weight: int = 0
+    lines: list[str] = field(default_factory=list)
+    _step: int = 0
+
+    def stage(self, name: str, detail: str | None = None, *, weight: int | None = None) -> None:
+        """Enter stage ``name`` (one of :data:`STAGES`); ``weight``: traffic on the new release."""
+        if self.ledger is None:
+            return
+        if self._step == 0:
+            start(self.ledger, self.attempt_id, self.environment, self.release_id, BLUE_GREEN)
+        self._step = STAGES.index(name) + 1
+        self.weight = self.weight if weight is None else weight
+        self.lines = [detail] if detail else []
+        self._write(Phase.progressing)
+
+    def note(self, line: str) -> None:
+        """Add a line to the current stage (one smoke check's result)."""
+        self.lines.append(line)
+        self._write(Phase.progressing)
+
+    def figures(self, line: str) -> None:
+        """Replace the current stage's line (the watch window's latest figures)."""
+        self.lines = [line]
+        self._write(Phase.progressing)
+
+    def finish(self, phase: Phase, detail: str) -> None:
+        """The outcome: ``promoted`` (the new release serves) or ``failed`` (rolled back)."""
+        if self._step == 0:
+            return  # nothing was recorded, nothing to close
+        self.lines = [detail]
+        self._write(phase)
+
+    def _write(self, phase: Phase) -> None:
+        if self.ledger is None or self._step == 0:
+            return
+        detail = "\n".join(self.lines) or None
+        update(self.ledger, self.attempt_id, phase=phase, step=self._step, weight=self.weight,
+               detail=detail)  # fmt: skip
+
+
+def watch_figures(elapsed: float, window: float, verdict: Verdict) -> str:
+    """The watch window's progress and what it saw, as the status line and console show it."""
+    ratio = "n/a" if verdict.error_ratio is None else f"{verdict.error_ratio:.2%}"
+    p95 = "n/a" if verdict.p95_seconds is None else f"{verdict.p95_seconds * 1000:.0f} ms"
+    return (
+        f"{min(elapsed, window):.0f}s of {window:.0f}s watched, "
+        f"{max(window - elapsed, 0):.0f}s left: error ratio {ratio}, p95 {p95}, "
+        f"{verdict.requests:.0f} request(s)"
+    )
+
+
+def reason_of(exc: BaseException | None) -> str:
+    """What a failed rollout's row says happened (no traceback, no local values)."""
+    if exc is None:
+        return "rolled back"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else type(exc).__name__

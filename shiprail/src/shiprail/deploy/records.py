@@ -62,7 +62,10 @@ approvals = sa.Table(
     sa.Column("approver", sa.String(128), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("environment", "release_id", name="uq_approvals_env_release"),
+    # one approval per approver: ``requires_approvals: N`` counts distinct ones (migration 0004)
+    sa.UniqueConstraint(
+        "environment", "release_id", "approver", name="uq_approvals_env_release_approver"
+    ),
 )
 locks = sa.Table(
     "locks",
@@ -108,6 +111,56 @@ rollouts = sa.Table(
     sa.Column("requested_by", sa.String(128), nullable=True),
     sa.Column("request_reason", sa.Text, nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: A "no" to a promotion (migration 0004); the release cannot enter the environment after it.
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("environment", sa.String(64), nullable=False),
+    sa.Column("release_id", sa.String(64), nullable=False, index=True),
+    sa.Column("rejected_by", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+#: The console's accounts (argon2 hashes), sessions (SHA-256 of the token), login failures
+#: and audit trail (migration 0004); ``shiprail.console.store`` reads and writes them.
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+console_login_failures = sa.Table(
+    "console_login_failures",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+)
+console_audit = sa.Table(
+    "console_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("account", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("environment", sa.String(64), nullable=True),
+    sa.Column("release_id", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
 )
 
 

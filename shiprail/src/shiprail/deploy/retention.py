@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from shiprail.deploy.checkpoints import Step, checkpoint
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.records import Release
 from shiprail.deploy.settings import EnvironmentConfig
@@ -69,6 +70,7 @@ def prune(
             candidates[release.image] = target
         for instance in target.instances(name):
             needed_images.add(instance.image)
+        checkpoint(Step.RETENTION_PRUNED, name)
     removed_images = [
         image
         for image, target in sorted(candidates.items())

@@ -51,6 +51,7 @@ def open_engine(say: Callable[[str], None] = output.say, trust: ImageTrust | Non
             getattr(config.monitoring, "prometheus_url", None),
             getattr(config.monitoring, "alertmanager_url", None),
             trust,
+            config.service.name,
         ),
         file_sd_dir=file_sd_dir(config),
         root=root,

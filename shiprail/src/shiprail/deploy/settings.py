@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from shiprail.naming import Scope
 from shiprail.settings import get_settings
 from shiprail.strict import StrictModel
 
@@ -219,10 +220,24 @@ class EnvironmentConfig(StrictModel):
     strategy: Literal["blue-green", "canary"] = "blue-green"
     canary: CanaryConfig = CanaryConfig()
     requires_approval: bool = False
+    requires_approvals: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="distinct approvers a promotion needs (four eyes: never the deployer or"
+        " the promoter); 1 or more implies requires_approval",
+    )
     drain_seconds: float = Field(default=3.0, ge=0)
     keep_releases: int = Field(default=3, ge=1, description="releases kept for instant rollback")
+    previous: Literal["stopped", "warm"] = Field(
+        default="stopped",
+        description="after a deploy, the previous release is stopped (rollback restarts it) or "
+        "kept running without traffic (warm: rollback is a switch, at twice the resources)",
+    )
     watch: WatchConfig = WatchConfig()
-    network: str | None = Field(default=None, description="default backend-<environment>")
+    network: str | None = Field(
+        default=None, description="default shiprail-<service>-<environment>"
+    )
     container_port: int = 8000
     pre_start: list[str] | None = Field(
         default_factory=lambda: ["migrate"],
@@ -256,6 +271,30 @@ class EnvironmentConfig(StrictModel):
             )
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _approvals_imply_approval(cls, data: Any) -> Any:
+        """``requires_approvals: N`` (N >= 1) turns ``requires_approval`` on; saying both
+        ``requires_approval: false`` and N >= 1 is a contradiction, reported as such."""
+        if not isinstance(data, dict):
+            return data
+        count = data.get("requires_approvals", 0)
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+            if data.get("requires_approval") is False:
+                raise ValueError(
+                    f"requires_approval: false contradicts requires_approvals: {count}; "
+                    "drop one of them"
+                )
+            data = {**data, "requires_approval": True}
+        return data
+
+    @property
+    def approvals_needed(self) -> int:
+        """How many distinct approvers a promotion into this environment needs (0: none)."""
+        if not self.requires_approval:
+            return 0
+        return max(self.requires_approvals, 1)
+
     @field_validator("target")
     @classmethod
     def _target(cls, value: str) -> str:
@@ -285,8 +324,8 @@ class EnvironmentConfig(StrictModel):
         factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
         return int(match.group(1)) * factor
 
-    def network_name(self, environment: str) -> str:
-        return self.network or f"backend-{environment}"
+    def network_name(self, environment: str, service: str) -> str:
+        return self.network or Scope(service, environment).network
 
 
 def default_environments() -> dict[str, EnvironmentConfig]:

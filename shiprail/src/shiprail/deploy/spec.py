@@ -69,8 +69,9 @@ def release_spec(
     release: Release,
     secrets: dict[str, bytes],
     environ: Mapping[str, str],
+    service: str,
 ) -> ReleaseSpec:
-    """What the target starts for ``release`` in ``environment``."""
+    """What the target starts for ``release`` in ``environment`` of ``service``."""
     return ReleaseSpec(
         environment=environment,
         release_id=release.id,
@@ -79,11 +80,12 @@ def release_spec(
         replicas=cfg.replicas,
         cpus=cfg.cpus,
         memory_bytes=cfg.memory_bytes,
-        network=cfg.network_name(environment),
+        network=cfg.network_name(environment, service),
         container_port=cfg.container_port,
         health_path=cfg.health.path,
         health_interval_seconds=cfg.health.interval_seconds,
         env=container_env(environment, cfg, release.id, environ),
         secrets=secrets,
         pre_start_command=tuple(cfg.pre_start) if cfg.pre_start else None,
+        service=service,
     )

@@ -7,6 +7,7 @@ shape of ``--json`` is defined once, by ``as_json``, and the human line once, by
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from shiprail.deploy import progress
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.progress import RolloutState
 from shiprail.deploy.records import Approval, Attempt, Release
+from shiprail.deploy.routers.edge_bans import Ban
 from shiprail.deploy.settings import EnvironmentConfig
 from shiprail.deploy.states import Action
 from shiprail.deploy.targets.interface import Target
@@ -50,6 +52,8 @@ class EnvironmentStatus:
     locked_by: str | None
     #: the canary in progress (step, weights, phase), read live from the ledger
     rollout: RolloutState | None = None
+    #: addresses the edge refuses for repeated failed sign-ins (edge_bans)
+    bans: tuple[Ban, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +64,9 @@ class EnvironmentStatus:
             "replicas": {"expected": self.replicas.expected, "running": self.replicas.running},
             "locked_by": self.locked_by,
             "rollout": self.rollout.as_json() if self.rollout else None,
+            "edge_bans": [
+                {"address": b.address, "refused": b.refused, "last": b.last} for b in self.bans
+            ],
         }
 
     def line(self) -> str:
@@ -77,6 +84,11 @@ class EnvironmentStatus:
             text += f"\n{'':<8} {trust_line(rel)}"
         if self.rollout is not None:
             text += f"\n{'':<8} {self.rollout.line()}"
+        for ban in self.bans:
+            text += (
+                f"\n{'':<8} edge ban: {ban.address} refused {ban.refused}x after failed "
+                f"sign-ins (last {ban.last[:19]})"
+            )
         return text
 
 
@@ -131,10 +143,19 @@ class Pruned:
 
 
 def environment_status(
-    name: str, cfg: EnvironmentConfig, ledger: Ledger, target: Callable[[], Target]
+    name: str,
+    cfg: EnvironmentConfig,
+    ledger: Ledger,
+    target: Callable[[], Target],
+    bans: Callable[[], list[Ban]] | None = None,
 ) -> EnvironmentStatus:
-    """The live release of ``name`` and how many of its replicas run right now (``None``
-    when the target cannot be reached: status must work while the engine is down)."""
+    """The live release of ``name``, how many of its replicas run right now (``None``
+    when the target cannot be reached: status must work while the engine is down), and
+    the addresses its edge refuses."""
+    refused: list[Ban] = []
+    if bans is not None:
+        with contextlib.suppress(ShiprailError):
+            refused = bans()
     live = ledger.live_release(name)
     running = None
     if live is not None:
@@ -152,6 +173,7 @@ def environment_status(
         replicas=Replicas(expected=cfg.replicas, running=running),
         locked_by=lock.holder if lock else None,
         rollout=progress.in_progress(ledger, name),
+        bans=tuple(refused),
     )
 
 

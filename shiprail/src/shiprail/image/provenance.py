@@ -30,7 +30,7 @@ from shiprail.errors import ShiprailError, UsageError
 from shiprail.image.build import image_is_dirty
 
 if TYPE_CHECKING:
-    from shiprail._docker import DockerClient
+    from shiprail._docker import DockerClient, Image
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "urn:shiprail:build-type:container-image:v1"
@@ -122,14 +122,22 @@ def builder_id() -> str:
 
 
 def base_image(client: DockerClient, image_ref: str) -> Dependency | None:
-    """The image ``image_ref`` was built FROM, found by content: the other local image whose
-    layers are the longest prefix of its layers (the oldest on a tie: a base is always older
-    than what is built on it, and an image that only adds metadata shares all its layers).
+    """The image ``image_ref`` was built FROM: the one its ``org.opencontainers.image.base.name``
+    label names when the engine has it (two builds of the same code share every layer, so
+    content alone could name the earlier build); else, found by content, the other local
+    image whose layers are the longest prefix of its layers (the oldest on a tie: a base is
+    always older than what is built on it, and an image that only adds metadata shares all
+    its layers).
 
     Images are listed, then inspected one by one: one removed in between (another build's
     cleanup) is skipped, not an error, as the SDK's ``images.list()`` would make it."""
     with docker_errors(f"could not inspect {image_ref}"):
         image = client.images.get(image_ref)
+        labels = (image.attrs.get("Config") or {}).get("Labels") or {}
+        named = labels.get("org.opencontainers.image.base.name")
+        declared = find_image(client, named) if named else None
+        if declared is not None:
+            return _dependency(declared)
         listed = client.api.images()
         candidates = [c for r in listed if (c := find_image(client, str(r["Id"]))) is not None]
     layers = image.attrs["RootFS"]["Layers"]
@@ -140,11 +148,13 @@ def base_image(client: DockerClient, image_ref: str) -> Dependency | None:
             continue
         if len(theirs) > best_len:  # strictly longer: on a tie the older one stays
             best, best_len = candidate, len(theirs)
-    if best is None:
-        return None
-    name = best.tags[0] if best.tags else str(best.id)
-    digests = [d.split("@", 1)[1] for d in best.attrs.get("RepoDigests") or []]
-    digest = {"sha256": str(best.id).removeprefix("sha256:")}
+    return _dependency(best) if best is not None else None
+
+
+def _dependency(base: Image) -> Dependency:
+    name = base.tags[0] if base.tags else str(base.id)
+    digests = [d.split("@", 1)[1] for d in base.attrs.get("RepoDigests") or []]
+    digest = {"sha256": str(base.id).removeprefix("sha256:")}
     if digests:
         digest["manifest-sha256"] = digests[0].removeprefix("sha256:")
     return Dependency(f"docker-image://{name}", digest, "base-image")

@@ -103,6 +103,7 @@ def run_check(
     environments: Sequence[str] | None = None,
     *,
     include_committed: bool = True,
+    include_rendered: bool = True,
     use_checkov: bool | None = None,
     read_elsewhere: Callable[[str], bool] | None = None,
     checkov_runner: checkov.Runner | None = None,
@@ -112,8 +113,12 @@ def run_check(
 
     ``read_elsewhere(path)`` says which repo-relative files another checkov run of the same
     scan reads; checkov here leaves them out, so each path is scanned once.
+    ``include_rendered`` False checks the committed files only (``shiprail scan`` checks
+    each environment in a job of its own).
     """
     envs = [config.environment(n) for n in environments] if environments else config.environments
+    if not include_rendered:
+        envs = []
     report = CheckReport([e.name for e in envs], Severity(config.fail_on))
     crd_index = crds.CrdIndex.load(root / config.crds)
     source_file = root / config.crds / "SOURCE"

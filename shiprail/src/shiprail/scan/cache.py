@@ -1,9 +1,18 @@
-"""Result cache: one entry per scanner, keyed by everything that can change its output.
+"""Result caches, keyed by everything that can change a scanner's output.
 
-The key hashes the scanner's name and module revision, the tool's version, the settings
-that change results (rules, offline mode, advisory data), and the content of every file the
-scanner reads. A re-run with nothing changed reads the entry instead of running the tool;
-changing a scanned file, the configuration or the tool version gives a new key.
+Every key hashes the scanner's name and module revision, the tool's version, the settings
+that change results (rules, offline mode, advisory data) and the content of what was read.
+
+- :class:`ResultCache`: one entry per scanner, for checks that read many files at once
+  (dependency audit, Kubernetes render, checkov): a change to any file it reads re-runs it.
+- :class:`FileResultCache`: one entry per file, for scanners whose findings in a file
+  depend on that file alone (bandit, semgrep, detect-secrets, gitleaks on the working tree,
+  hadolint, shellcheck, actionlint): changing one line of one file re-scans that file only.
+
+An entry is trusted only when it was written under the very key the run computes, and every
+finding in it has the expected shape (and, per file, the expected tool and path); anything
+else - a truncated file, another version's format, an entry copied from elsewhere - is a
+miss, so the file is scanned again.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from shiprail.findings import Category, Finding, Rule, Severity
 from shiprail.scan.scanners.interface import ScanNote
 
 #: bump when the cached shape changes
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 class FileHashes:
@@ -81,6 +90,13 @@ def _finding_from_dict(data: dict[str, Any]) -> Finding:
     )
 
 
+def _write_atomically(path: Path, body: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(path)
+
+
 class ResultCache:
     def __init__(self, directory: Path, enabled: bool = True) -> None:
         self.directory = directory
@@ -114,9 +130,63 @@ class ResultCache:
             "findings": [_finding_to_dict(f) for f in findings],
             "notes": [asdict(n) for n in notes],
         }
-        tmp = folder / f".{cache_key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(body), encoding="utf-8")
-        tmp.replace(self._path(scanner, cache_key))
+        _write_atomically(self._path(scanner, cache_key), body)
+
+
+def file_key(scanner_key: str, path: str, digest: str) -> str:
+    """The key of one file's entry: the scanner's key, the file's path and its content."""
+    return key({"scanner": scanner_key, "path": path, "digest": digest})
+
+
+class FileResultCache:
+    """Per-file findings of one scanner, in one JSON file (``files/<scanner>.json``): path ->
+    the entry's key and the findings in that file. One entry per path, so the cache holds
+    what the tree looks like now, not every version ever scanned."""
+
+    def __init__(self, directory: Path, scanner: str, enabled: bool = True) -> None:
+        self.path = directory / "files" / f"{scanner}.json"
+        self.scanner = scanner
+        self.enabled = enabled
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._dirty = False
+        if enabled:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("format") == CACHE_FORMAT and isinstance(data.get("entries"), dict):
+                    self._entries = data["entries"]
+            except (OSError, ValueError, AttributeError):
+                self._entries = {}
+
+    def load(self, path: str, entry_key: str) -> list[Finding] | None:
+        """The findings stored for ``path`` under ``entry_key``; None for a miss."""
+        entry = self._entries.get(path)
+        if not isinstance(entry, dict) or entry.get("key") != entry_key:
+            return None
+        try:
+            findings = [_finding_from_dict(item) for item in entry["findings"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if any(f.path != path or f.tool != self.scanner for f in findings):
+            return None  # not what this scanner found in this file: never trusted
+        return findings
+
+    def store(self, path: str, entry_key: str, findings: list[Finding]) -> None:
+        self._entries[path] = {
+            "key": entry_key,
+            "findings": [_finding_to_dict(f) for f in findings],
+        }
+        self._dirty = True
+
+    def keep_only(self, paths: set[str]) -> None:
+        """Forget files no longer in the tree (after a run over the whole tree)."""
+        for gone in set(self._entries) - paths:
+            del self._entries[gone]
+            self._dirty = True
+
+    def save(self) -> None:
+        if self.enabled and self._dirty:
+            _write_atomically(self.path, {"format": CACHE_FORMAT, "entries": self._entries})
+            self._dirty = False
 
 
 class VersionCache:

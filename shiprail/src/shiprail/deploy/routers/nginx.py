@@ -20,19 +20,24 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from shiprail._docker import RESTART_UNLESS_STOPPED, docker_errors, find_container
+from shiprail.deploy.routers.edge_bans import Ban, bans
 from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
 from shiprail.deploy.routers.nginx_conf import (
     CONF_DIR,
     CONTAINER_PORT,
     SECURITY_HEADERS,
+    render_main_conf,
     render_nginx_conf,
     render_nginx_split_conf,
+    render_site_conf,
+    render_site_split_conf,
 )
 from shiprail.deploy.settings import EdgeConfig
-from shiprail.deploy.targets.docker import LABEL_ENV, LABEL_ROLE, TMPFS
+from shiprail.deploy.targets.docker import LABEL, LABEL_ROLE, TMPFS
 from shiprail.deploy.tls import TlsMaterial
 from shiprail.errors import DeployFailed, ToolCrashed
 from shiprail.image.base import ensure_base_image
+from shiprail.naming import DEFAULT_SERVICE, Scope
 
 if TYPE_CHECKING:
     from shiprail._docker import Container, DockerClient
@@ -47,6 +52,9 @@ _LIST_WORKERS = (
     'for d in /proc/[0-9]*; do case "$(tr -d "\\0" 2>/dev/null < "$d/cmdline")" in '
     '"nginx: worker process") echo "${d#/proc/}";; esac; done'
 )
+_MAIN = f"{CONF_DIR}/nginx.conf"
+#: How far back ``shiprail status`` looks for refused sign-ins (the ban lasts minutes).
+BAN_WINDOW_SECONDS = 3600
 #: Rendering lives in ``nginx_conf``; these names are part of this module's interface too.
 __all__ = [
     "CONF_DIR",
@@ -84,8 +92,31 @@ def edge_image(client: DockerClient) -> str:
     return ensure_base_image(client, extra_packages=("nginx",))
 
 
+def edge_name(port: int) -> str:
+    """The proxy container serving every site on ``port``."""
+    return f"shiprail-edge-{port}"
+
+
+def read_bans(client: DockerClient, port: int, site: str) -> list[Ban]:
+    """Addresses the edge on ``port`` refused for failed sign-ins to ``site`` within the
+    last ``BAN_WINDOW_SECONDS`` (none when the proxy does not run)."""
+    with docker_errors(f"could not read the logs of {edge_name(port)}"):
+        container = find_container(client, edge_name(port))
+        if container is None:
+            return []
+        since = int(time.time()) - BAN_WINDOW_SECONDS
+        logs = container.logs(stdout=True, stderr=False, since=since)
+    return bans(logs.decode(errors="replace").splitlines(), site)
+
+
 class NginxRouter(Router):
-    """nginx in a container named ``shiprail-<env>-edge``, published on ``bind:port``."""
+    """One site (``<service>-<environment>``) on the edge proxy that serves ``bind:port``.
+
+    The proxy is the container ``shiprail-edge-<port>``, shared by every site that uses the
+    same port: each service's environments add their own site file (routing by hostname),
+    certificate and password file to its configuration volume, and connect it to their
+    private network. Two sites may not claim one hostname on one port.
+    """
 
     def __init__(
         self,
@@ -97,20 +128,27 @@ class NginxRouter(Router):
         tls: TlsMaterial,
         htpasswd: bytes | None = None,
         image: Callable[[], str] | None = None,
+        service: str = DEFAULT_SERVICE,
     ) -> None:
         self.client = client
         self.environment = environment
+        self.service = service
+        self.site = Scope(service, environment).site
         self.edge = edge
         self.network = network
         self.tls = tls
         self.htpasswd = htpasswd
         self._image = image or (lambda: edge_image(client))
-        self.name = f"shiprail-{environment}-edge"
-        self.volume = f"shiprail-{environment}-edge-conf"
+        self.name = edge_name(edge.port)
+        self.volume = f"{self.name}-conf"
 
     def url(self) -> str:
         port = "" if self.edge.port == 443 else f":{self.edge.port}"
         return f"https://{self.edge.hostname}{port}/"
+
+    @property
+    def site_file(self) -> str:
+        return f"sites/{self.site}.conf"
 
     def _put(self, image: str, files: Mapping[str, bytes]) -> None:
         """Write files into the config volume with a short-lived (never started) helper."""
@@ -119,12 +157,24 @@ class NginxRouter(Router):
             command=["true"],
             volumes={self.volume: {"bind": "/conf", "mode": "rw"}},
             network_disabled=True,
-            labels={LABEL_ENV: self.environment, LABEL_ROLE: "helper"},
+            labels={LABEL_ROLE: "helper"},
         )
         try:
             helper.put_archive("/conf", _tar(files))
         finally:
             helper.remove(force=True)
+
+    def _delete(self, image: str, names: tuple[str, ...]) -> None:
+        """Remove files of the config volume: the proxy mounts it read-only, so a short-lived
+        helper with the volume writable does it (its exit status is checked by the SDK)."""
+        self.client.containers.run(
+            image,
+            command=["rm", "-rf", "--", *(f"/conf/{name}" for name in names)],
+            volumes={self.volume: {"bind": "/conf", "mode": "rw"}},
+            network_disabled=True,
+            labels={LABEL_ROLE: "helper"},
+            remove=True,
+        )
 
     def _container(self) -> Container | None:
         return find_container(self.client, self.name)
@@ -137,46 +187,102 @@ class NginxRouter(Router):
         return (-1 if code is None else code), text.decode(errors="replace").strip()
 
     def switch(self, route: Route) -> None:
-        conf = render_nginx_conf(route, basic_auth=self.htpasswd is not None)
+        conf = render_site_conf(route, site=self.site, basic_auth=self.htpasswd is not None)
         with docker_errors(f"edge proxy {self.name}: Docker Engine error"):
             self._apply(conf.encode())
 
     def split(self, split: TrafficSplit) -> None:
         """Route by weight (see ``nginx_conf``); a new weight is one more graceful reload."""
-        conf = render_nginx_split_conf(split, basic_auth=self.htpasswd is not None)
+        conf = render_site_split_conf(split, site=self.site, basic_auth=self.htpasswd is not None)
         with docker_errors(f"edge proxy {self.name}: Docker Engine error"):
             self._apply(conf.encode())
 
-    def _apply(self, conf: bytes) -> None:
-        """Start the proxy with ``conf``, or check it with ``nginx -t`` and reload gracefully;
-        a rejected configuration leaves the previous one serving."""
-        files = {"tls/cert.pem": self.tls.cert_pem, "tls/key.pem": self.tls.key_pem}
+    def _site_files(self, conf: bytes) -> dict[str, bytes]:
+        files = {
+            f"networks/{self.site}": self.network.encode(),
+            f"tls/{self.site}/cert.pem": self.tls.cert_pem,
+            f"tls/{self.site}/key.pem": self.tls.key_pem,
+            self.site_file: conf,
+        }
         if self.htpasswd is not None:
-            files["htpasswd"] = self.htpasswd
+            files[f"htpasswd/{self.site}"] = self.htpasswd
+        return files
+
+    def _apply(self, conf: bytes) -> None:
+        """Start the proxy with this site, or add or replace the site, check the whole
+        configuration with ``nginx -t`` and reload gracefully; a rejected configuration puts
+        the site's previous file back, so the running one keeps serving."""
+        main = render_main_conf().encode()
         container = self._container()
         if container is not None and container.status != "running":
             container.remove(force=True)
             container = None
         if container is None:
+            self._remove_legacy()
             image = self._image()
-            self._put(image, {**files, "nginx.conf": conf})
+            self._put(image, {"nginx.conf": main, **self._site_files(conf)})
             self._start(image)
             return
+        self._check_shared(container)
         image = container.attrs["Config"]["Image"]
-        self._put(image, {**files, "nginx.next.conf": conf})
-        code, output = self._exec(
-            container, "nginx", "-t", "-q", "-e", "stderr", "-c", f"{CONF_DIR}/nginx.next.conf"
-        )
+        previous = self._read(container, self.site_file)
+        files = {"nginx.conf": main, **self._site_files(conf)}
+        if previous == conf and all(self._read(container, n) == c for n, c in files.items()):
+            return  # already routed this way (a repair, or a re-run): no reload needed
+        self._put(image, files)
+        code, output = self._exec(container, "nginx", "-t", "-q", "-e", "stderr", "-c", _MAIN)
         if code != 0:
+            self._restore(container, image, previous)
             raise DeployFailed(f"nginx rejected the generated configuration: {output[-400:]}")
-        self._put(image, {"nginx.conf": conf})
+        self._reload(container)
+
+    def _reload(self, container: Container) -> None:
         old_workers = self._workers(container)
-        code, output = self._exec(
-            container, "nginx", "-s", "reload", "-e", "stderr", "-c", f"{CONF_DIR}/nginx.conf"
-        )
+        code, output = self._exec(container, "nginx", "-s", "reload", "-e", "stderr", "-c", _MAIN)
         if code != 0:
             raise DeployFailed(f"nginx reload failed: {output[-400:]}")
         self._await_workers(container, old_workers)
+
+    def _check_shared(self, container: Container) -> None:
+        """The running proxy is bound where this site wants it, is on the site's network,
+        and no other site already answers for this hostname."""
+        bindings = container.attrs["HostConfig"].get("PortBindings") or {}
+        bound = (bindings.get(f"{CONTAINER_PORT}/tcp") or [{}])[0].get("HostIp", "")
+        if bound != self.edge.bind:
+            raise DeployFailed(
+                f"edge port {self.edge.port} is served by {self.name} bound to {bound or 'all'}"
+                f", not {self.edge.bind}: give this environment another edge port"
+            )
+        code, output = self._exec(
+            container,
+            "sh",
+            "-c",
+            f"grep -l -x '        server_name {self.edge.hostname};' "
+            f"{CONF_DIR}/sites/*.conf 2>/dev/null || true",
+        )
+        others = [p for p in output.split() if p and not p.endswith(f"/{self.site}.conf")]
+        if code == 0 and others:
+            other = others[0].rsplit("/", 1)[-1].removesuffix(".conf")
+            raise DeployFailed(
+                f"hostname {self.edge.hostname} on edge port {self.edge.port} is already served"
+                f" by {other}: give this environment its own hostname"
+            )
+        networks = container.attrs["NetworkSettings"].get("Networks") or {}
+        if self.network not in networks:
+            self.client.networks.get(self.network).connect(container)
+
+    def _read(self, container: Container, name: str) -> bytes | None:
+        """A file of the configuration volume, or None when there is none."""
+        code, output = container.exec_run(["cat", f"{CONF_DIR}/{name}"], user=EDGE_USER)
+        if code != 0:
+            return None
+        return output if isinstance(output, bytes) else b"".join(output)
+
+    def _restore(self, container: Container, image: str, previous: bytes | None) -> None:
+        if previous is not None:
+            self._put(image, {self.site_file: previous})
+        else:
+            self._delete(image, (self.site_file,))
 
     def _workers(self, container: Container) -> set[str]:
         """Process ids of the workers accepting connections (not those shutting down)."""
@@ -222,7 +328,7 @@ class NginxRouter(Router):
             network=self.network,
             ports={f"{CONTAINER_PORT}/tcp": (self.edge.bind, self.edge.port)},
             volumes={self.volume: {"bind": CONF_DIR, "mode": "ro"}},
-            labels={LABEL_ENV: self.environment, LABEL_ROLE: "edge"},
+            labels={LABEL_ROLE: "edge", f"{LABEL}.edge.port": str(self.edge.port)},
         )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -233,14 +339,38 @@ class NginxRouter(Router):
                 raise DeployFailed(f"edge proxy did not start: {logs[-400:]}")
             code, _ = self._exec(container, "sh", "-c", "test -s /tmp/nginx.pid")
             if code == 0:
+                self._join_networks(container)
                 return
             time.sleep(0.2)
         raise DeployFailed(f"edge proxy {self.name} did not start within {START_TIMEOUT_SECONDS}s")
 
+    def _join_networks(self, container: Container) -> None:
+        """A proxy started again (it died, or its container was lost) joins the private
+        network of every site its volume holds, not only this one's."""
+        code, output = self._exec(container, "sh", "-c", f"cat {CONF_DIR}/networks/* || true")
+        joined = set((container.attrs["NetworkSettings"].get("Networks") or {}).keys())
+        for network in sorted(set(output.split()) - joined if code == 0 else set()):
+            with suppress(ToolCrashed), docker_errors(f"could not join network {network}"):
+                self.client.networks.get(network).connect(container)
+
+    def _remove_legacy(self) -> None:
+        """The proxy of an environment from before edges were shared held the same port."""
+        legacy = find_container(self.client, f"shiprail-{self.environment}-edge")
+        if legacy is not None and legacy.labels.get(LABEL_ROLE) == "edge":
+            legacy.remove(force=True)
+
     def remove(self) -> None:
-        """Remove the proxy and its configuration volume (``shiprail`` teardown and tests)."""
+        """Take this site off the edge; the last site removes the proxy and its
+        configuration volume (``shiprail`` teardown and tests)."""
         with docker_errors(f"could not remove the edge proxy {self.name}"):
             container = self._container()
+            if container is not None and container.status == "running":
+                site = (self.site_file, f"tls/{self.site}", f"htpasswd/{self.site}")
+                self._delete(container.attrs["Config"]["Image"], (*site, f"networks/{self.site}"))
+                code, output = self._exec(container, "sh", "-c", f"ls {CONF_DIR}/sites")
+                if code == 0 and output.strip():
+                    self._reload(container)
+                    return
             if container is not None:
                 container.remove(force=True)
         # The volume may not exist (the proxy never started).

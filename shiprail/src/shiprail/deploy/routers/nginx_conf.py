@@ -23,6 +23,11 @@ from __future__ import annotations
 
 import re
 
+from shiprail.deploy.routers.edge_bans import (
+    auth_failure_location,
+    auth_failure_server,
+    auth_failure_zone,
+)
 from shiprail.deploy.routers.interface import Route, Sticky, TrafficSplit
 from shiprail.errors import DeployFailed
 
@@ -108,28 +113,66 @@ def _upstream(name: str, route: Route) -> str:
     }}"""
 
 
-def _pool(environment: str, side: str = "") -> str:
-    base = f"shiprail_{environment.replace('-', '_')}"
+def _ident(site: str) -> str:
+    """The site as an nginx identifier (upstream and variable names)."""
+    return _check(site, "site name").replace("-", "_").replace(".", "_")
+
+
+def _pool(site: str, side: str = "") -> str:
+    base = f"shiprail_{_ident(site)}"
     return f"{base}_{side}" if side else base
 
 
 def render_nginx_conf(
     route: Route,
     *,
+    site: str | None = None,
     conf_dir: str = CONF_DIR,
     basic_auth: bool = False,
     listen: int = CONTAINER_PORT,
 ) -> str:
-    """The complete nginx.conf for one environment routed to one release."""
-    upstream = _pool(route.environment)
-    block = _upstream(upstream, route)
+    """The complete nginx.conf for one environment routed to one release (the site inline)."""
+    site_conf = render_site_conf(
+        route, site=site, conf_dir=conf_dir, basic_auth=basic_auth, listen=listen
+    )
+    return render_main_conf(conf_dir=conf_dir, sites=site_conf)
+
+
+def render_nginx_split_conf(
+    split: TrafficSplit,
+    *,
+    site: str | None = None,
+    conf_dir: str = CONF_DIR,
+    basic_auth: bool = False,
+    listen: int = CONTAINER_PORT,
+) -> str:
+    """The complete nginx.conf of a canary split (the site inline)."""
+    site_conf = render_site_split_conf(
+        split, site=site, conf_dir=conf_dir, basic_auth=basic_auth, listen=listen
+    )
+    return render_main_conf(conf_dir=conf_dir, sites=site_conf)
+
+
+def render_site_conf(
+    route: Route,
+    *,
+    site: str | None = None,
+    conf_dir: str = CONF_DIR,
+    basic_auth: bool = False,
+    listen: int = CONTAINER_PORT,
+) -> str:
+    """One site (``<service>-<environment>``; the environment by default) routed to one
+    release: its upstream and its ``server`` block, included by the edge's nginx.conf."""
+    name = site or route.environment
+    upstream = _pool(name)
     release = _check(route.release_id, "release id")
-    return _document(
+    return _site(
+        site=name,
         environment=route.environment,
         comment=f"release {release} ({route.colour})",
         hostname=_check(route.hostname, "hostname"),
-        release_log=release,
-        upstreams=block,
+        release_log=f'"{release}"',
+        upstreams=_upstream(upstream, route),
         target=upstream,
         conf_dir=conf_dir,
         basic_auth=basic_auth,
@@ -137,14 +180,15 @@ def render_nginx_conf(
     )
 
 
-def render_nginx_split_conf(
+def render_site_split_conf(
     split: TrafficSplit,
     *,
+    site: str | None = None,
     conf_dir: str = CONF_DIR,
     basic_auth: bool = False,
     listen: int = CONTAINER_PORT,
 ) -> str:
-    """The complete nginx.conf sending ``split.canary_weight`` % of requests to the canary.
+    """One site sending ``split.canary_weight`` % of requests to the canary.
 
     Both upstream groups stay defined whatever the weight (0 sends nothing to the canary,
     100 nothing to stable), so the access log and ``nginx -T`` always show both releases.
@@ -152,14 +196,13 @@ def render_nginx_split_conf(
     stable, canary = split.stable, split.canary
     if canary.environment != stable.environment or canary.hostname != stable.hostname:
         raise DeployFailed("a split routes one environment's hostname: stable and canary differ")
-    stable_pool, canary_pool = (
-        _pool(stable.environment, "stable"),
-        _pool(stable.environment, "canary"),
-    )
+    name = site or stable.environment
+    var = f"$shiprail_{_ident(name)}"
+    stable_pool, canary_pool = _pool(name, "stable"), _pool(name, "canary")
     blocks = f"{_upstream(stable_pool, stable)}\n\n{_upstream(canary_pool, canary)}"
     stable_id = _check(stable.release_id, "release id")
     canary_id = _check(canary.release_id, "release id")
-    key_maps, key, set_cookie = _split_key(split.sticky)
+    key_maps, key, set_cookie = _split_key(split.sticky, var)
     weight = split.canary_weight
     if weight == 0:
         buckets = f"        * {stable_pool};\n"
@@ -169,23 +212,24 @@ def render_nginx_split_conf(
         buckets = f"        {weight}% {canary_pool};\n        * {stable_pool};\n"
     maps = (
         f"{key_maps}"
-        f"    split_clients {key} $shiprail_pool {{\n{buckets}    }}\n"
-        "    map $shiprail_pool $shiprail_release {\n"
+        f"    split_clients {key} {var}_pool {{\n{buckets}    }}\n"
+        f"    map {var}_pool {var}_release {{\n"
         f'        {canary_pool} "{canary_id}";\n'
         f'        default "{stable_id}";\n'
         "    }\n"
     )
-    return _document(
+    return _site(
+        site=name,
         environment=stable.environment,
         comment=(
             f"split: {100 - weight} % to release {stable_id} ({stable.colour}), "
             f"{weight} % to canary {canary_id} ({canary.colour})"
         ),
         hostname=_check(stable.hostname, "hostname"),
-        release_log="$shiprail_release",
+        release_log=f"{var}_release",
         maps=maps,
         upstreams=blocks,
-        target="$shiprail_pool",
+        target=f"{var}_pool",
         extra_headers=set_cookie,
         conf_dir=conf_dir,
         basic_auth=basic_auth,
@@ -193,8 +237,9 @@ def render_nginx_split_conf(
     )
 
 
-def _split_key(sticky: Sticky | None) -> tuple[str, str, str]:
-    """The ``map`` blocks, the key ``split_clients`` hashes, and the Set-Cookie line (if any).
+def _split_key(sticky: Sticky | None, var: str) -> tuple[str, str, str]:
+    """The ``map`` blocks, the key ``split_clients`` hashes, and the Set-Cookie line (if any);
+    ``var`` prefixes the site's variables.
 
     With a header and a cookie, the header wins when the request carries it.
     """
@@ -206,29 +251,29 @@ def _split_key(sticky: Sticky | None) -> tuple[str, str, str]:
             "Secure; HttpOnly; SameSite=Lax"
         )
         maps += (
-            f"    map $cookie_{cookie} $shiprail_split_cookie {{\n"
+            f"    map $cookie_{cookie} {var}_split_cookie {{\n"
             '        "" $request_id;\n'
             f"        default $cookie_{cookie};\n"
             "    }\n"
-            f"    map $cookie_{cookie} $shiprail_split_set_cookie {{\n"
+            f"    map $cookie_{cookie} {var}_split_set_cookie {{\n"
             f'        "" "{value}";\n'
             '        default "";\n'
             "    }\n"
         )
-        key = "$shiprail_split_cookie"
+        key = f"{var}_split_cookie"
         # An empty value adds no header: only clients without the cookie are given one.
-        set_cookie = "        add_header Set-Cookie $shiprail_split_set_cookie always;\n"
+        set_cookie = f"        add_header Set-Cookie {var}_split_set_cookie always;\n"
     if sticky is not None and sticky.header:
         variable = "$http_" + _check(sticky.header, "sticky header", _HEADER).lower().replace(
             "-", "_"
         )
         maps += (
-            f"    map {variable} $shiprail_split_key {{\n"
+            f"    map {variable} {var}_split_key {{\n"
             f'        "" {key};\n'
             f"        default {variable};\n"
             "    }\n"
         )
-        key = "$shiprail_split_key"
+        key = f"{var}_split_key"
     return maps, key, set_cookie
 
 
@@ -246,54 +291,18 @@ def _limits() -> str:
         '        default "";\n'
         "    }\n"
         "    limit_req_zone $shiprail_write_client zone=shiprail_write:10m "
-        f"rate={WRITE_RATE[0]}r/s;"
+        f"rate={WRITE_RATE[0]}r/s;\n"
+        f"{auth_failure_zone()}"
     )
 
 
-def _document(
-    *,
-    environment: str,
-    comment: str,
-    hostname: str,
-    release_log: str,
-    upstreams: str,
-    target: str,
-    conf_dir: str,
-    basic_auth: bool,
-    listen: int,
-    maps: str = "",
-    extra_headers: str = "",
-) -> str:
-    """The whole nginx.conf around the routing parts (``maps``, ``upstreams``, ``target``).
-
-    Long because most of it is the configuration itself, kept as one
-    template so it reads top to bottom as nginx reads it.
-    """
-    headers = "\n".join(
-        f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
-    )
-    limits = _limits()
-    # The edge's headers are the ones that count: drop the service's own copies.
-    hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
-    auth = (
-        "        auth_basic $shiprail_basic_auth_realm;\n"
-        f"        auth_basic_user_file {conf_dir}/htpasswd;\n"
-        if basic_auth
-        else ""
-    )
-    # Basic auth and the API's bearer tokens share the Authorization header, so writes that
-    # carry a bearer token skip the edge's basic auth: the service checks the token itself.
-    # Reads (GET/HEAD) always need the basic-auth password.
-    realm_map = (
-        '    map "$request_method:$http_authorization" $shiprail_basic_auth_realm {\n'
-        '        "~^(POST|PUT|PATCH|DELETE):Bearer " off;\n'
-        f'        default "{environment}";\n'
-        "    }\n"
-        if basic_auth
-        else ""
-    )
-    return f"""# Generated by shiprail for environment {environment}: do not edit.
-# {comment}
+def render_main_conf(*, conf_dir: str = CONF_DIR, sites: str | None = None) -> str:
+    """The edge's nginx.conf: what every site shares (limits, TLS-independent settings, the
+    JSON access log) and the sites, included from ``<conf_dir>/sites/*.conf`` — or ``sites``
+    inline. One edge serves every site on its port: nginx picks the site by hostname (SNI
+    and ``Host``), and the first site is the default for requests naming none."""
+    included = sites if sites is not None else f"    include {conf_dir}/sites/*.conf;\n"
+    return f"""# Generated by shiprail: do not edit.
 worker_processes auto;
 pid /tmp/nginx.pid;
 error_log stderr warn;
@@ -310,7 +319,9 @@ http {{
     uwsgi_temp_path /tmp/uwsgi;
     scgi_temp_path /tmp/scgi;
     default_type application/octet-stream;
-{limits}
+    # Requests refused before a site is chosen log its fields empty, without a warning.
+    uninitialized_variable_warn off;
+{_limits()}
 
     # Keep a well-formed request id from the client, else make one; the service logs it too.
     map $http_x_request_id $shiprail_request_id {{
@@ -323,18 +334,88 @@ http {{
         '"bytes":$body_bytes_sent,"duration":$request_time,"host":"$host",'
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent",'
-        '"environment":"{environment}","release":"{release_log}"}}';
+        '"site":"$shiprail_site","environment":"$shiprail_environment",'
+        '"release":"$shiprail_release","auth":"$shiprail_auth"}}';
     access_log /dev/stdout shiprail_json;
-{realm_map}{maps}
 
+{included}}}
+"""
+
+
+def _site(
+    *,
+    site: str,
+    environment: str,
+    comment: str,
+    hostname: str,
+    release_log: str,
+    upstreams: str,
+    target: str,
+    conf_dir: str,
+    basic_auth: bool,
+    listen: int,
+    maps: str = "",
+    extra_headers: str = "",
+) -> str:
+    """One site's ``http``-level parts and its ``server`` block, around the routing parts
+    (``maps``, ``upstreams``, ``target``).
+
+    Long because most of it is the configuration itself, kept as one
+    template so it reads top to bottom as nginx reads it.
+    """
+    var = f"$shiprail_{_ident(site)}"
+    headers = "\n".join(
+        f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
+    )
+    # The edge's headers are the ones that count: drop the service's own copies.
+    hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
+    auth = (
+        f"        auth_basic {var}_auth_realm;\n"
+        f"        auth_basic_user_file {conf_dir}/htpasswd/{site};\n"
+        if basic_auth
+        else ""
+    )
+    # Basic auth and the API's bearer tokens share the Authorization header, so writes that
+    # carry a bearer token skip the edge's basic auth: the service checks the token itself.
+    # Reads (GET/HEAD) always need the basic-auth password.
+    realm_map = (
+        f'    map "$request_method:$http_authorization" {var}_auth_realm {{\n'
+        '        "~^(POST|PUT|PATCH|DELETE):Bearer " off;\n'
+        f'        default "{environment}";\n'
+        "    }\n"
+        if basic_auth
+        else ""
+    )
+    proxy = f"""            proxy_pass http://{target};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Request-ID $shiprail_request_id;
+            proxy_set_header X-Shiprail-Client "";
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 30s;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 3;
+{hidden}"""
+    denied = auth_failure_location(site, hidden, basic_auth)
+    second = auth_failure_server(site, auth, target)
+    return f"""    # Site {site} (environment {environment}), generated by shiprail: do not edit.
+    # {comment}
+{realm_map}{maps}
 {upstreams}
 
     server {{
-        listen {listen} ssl http2 default_server;
+        listen {listen} ssl http2;
         server_name {hostname};
+        set $shiprail_site "{site}";
+        set $shiprail_environment "{environment}";
+        set $shiprail_release {release_log};
 
-        ssl_certificate {conf_dir}/tls/cert.pem;
-        ssl_certificate_key {conf_dir}/tls/key.pem;
+        ssl_certificate {conf_dir}/tls/{site}/cert.pem;
+        ssl_certificate_key {conf_dir}/tls/{site}/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers {CIPHERS};
         ssl_ecdh_curve {ECDH_CURVES};
@@ -355,20 +436,10 @@ http {{
         }}
 
         location / {{
-            proxy_pass http://{target};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto https;
-            proxy_set_header X-Request-ID $shiprail_request_id;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 30s;
-            proxy_next_upstream error timeout http_502 http_503;
-            proxy_next_upstream_tries 3;
-{hidden}
+{proxy}
+            # A refused credential goes round once more, through the ban (edge_bans).
+            proxy_intercept_errors on;
+            error_page 401 = @shiprail_auth_failed;
         }}
-    }}
-}}
-"""
+{denied}    }}
+{second}"""

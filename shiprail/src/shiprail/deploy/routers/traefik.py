@@ -19,6 +19,7 @@ import yaml
 from shiprail.deploy.routers.interface import Route, Router, Sticky, TrafficSplit
 from shiprail.deploy.settings import EdgeConfig
 from shiprail.errors import ConfigError, DeployFailed
+from shiprail.naming import DEFAULT_SERVICE, Scope
 
 COLOURS = ("blue", "green")
 
@@ -39,7 +40,7 @@ def _load_balancer(servers: list[dict[str, str]]) -> dict[str, Any]:
 
 
 def _document(
-    env: str, hostname: str, basic_auth: bool, services: dict[str, Any]
+    name: str, env: str, hostname: str, basic_auth: bool, services: dict[str, Any]
 ) -> dict[str, Any]:
     """The routers for ``hostname`` (TLS, headers, basic auth, /metrics closed) + services."""
     middlewares = ["security-headers@file"]
@@ -48,14 +49,14 @@ def _document(
     return {
         "http": {
             "routers": {
-                f"workorders-{env}": {
+                name: {
                     "rule": f"Host(`{hostname}`)",
                     "entryPoints": ["websecure"],
-                    "service": f"workorders-{env}",
+                    "service": name,
                     "middlewares": middlewares,
                     "tls": {"options": "modern@file"},
                 },
-                f"workorders-{env}-metrics-blocked": {
+                f"{name}-metrics-blocked": {
                     "rule": f"Host(`{hostname}`) && Path(`/metrics`)",
                     "entryPoints": ["websecure"],
                     "priority": 1000,
@@ -70,7 +71,11 @@ def _document(
 
 
 def render_traefik_dynamic(
-    route: Route, *, basic_auth: bool = False, standby: list[dict[str, str]] | None = None
+    route: Route,
+    *,
+    basic_auth: bool = False,
+    standby: list[dict[str, str]] | None = None,
+    site: str | None = None,
 ) -> dict[str, Any]:
     """File-provider dynamic configuration sending ``route.hostname`` to ``route``'s release.
 
@@ -79,15 +84,16 @@ def render_traefik_dynamic(
     so a colour without servers is left out.
     """
     env = route.environment
+    name = site or Scope(DEFAULT_SERVICE, env).site
     pools: dict[str, list[dict[str, str]]] = {route.colour: _servers(route)}
     if standby:
         pools[next(c for c in COLOURS if c != route.colour)] = standby
     services: dict[str, Any] = {
-        f"workorders-{env}": {
+        name: {
             "weighted": {
                 "services": [
                     {
-                        "name": f"workorders-{env}-{colour}",
+                        "name": f"{name}-{colour}",
                         "weight": 1 if colour == route.colour else 0,
                     }
                     for colour in COLOURS
@@ -98,8 +104,8 @@ def render_traefik_dynamic(
     }
     for colour in COLOURS:
         if colour in pools:
-            services[f"workorders-{env}-{colour}"] = _load_balancer(pools[colour])
-    return _document(env, route.hostname, basic_auth, services)
+            services[f"{name}-{colour}"] = _load_balancer(pools[colour])
+    return _document(name, env, route.hostname, basic_auth, services)
 
 
 def sticky_cookie(sticky: Sticky | None) -> dict[str, Any] | None:
@@ -119,7 +125,9 @@ def sticky_cookie(sticky: Sticky | None) -> dict[str, Any] | None:
     return {"cookie": {"name": sticky.cookie, "secure": True, "httpOnly": True, "sameSite": "lax"}}
 
 
-def render_traefik_split(split: TrafficSplit, *, basic_auth: bool = False) -> dict[str, Any]:
+def render_traefik_split(
+    split: TrafficSplit, *, basic_auth: bool = False, site: str | None = None
+) -> dict[str, Any]:
     """Dynamic configuration sending ``canary_weight`` % of requests to the canary.
 
     The two releases are services named by colour, as a switch names them, so promoting
@@ -130,6 +138,7 @@ def render_traefik_split(split: TrafficSplit, *, basic_auth: bool = False) -> di
     """
     stable, canary = split.stable, split.canary
     env = stable.environment
+    name = site or Scope(DEFAULT_SERVICE, env).site
     if canary.environment != env or canary.hostname != stable.hostname:
         raise DeployFailed("a split routes one environment's hostname: stable and canary differ")
     if canary.colour == stable.colour:
@@ -140,17 +149,17 @@ def render_traefik_split(split: TrafficSplit, *, basic_auth: bool = False) -> di
     weights = {stable.colour: 100 - split.canary_weight, canary.colour: split.canary_weight}
     weighted: dict[str, Any] = {
         "services": [
-            {"name": f"workorders-{env}-{colour}", "weight": weight}
+            {"name": f"{name}-{colour}", "weight": weight}
             for colour, weight in weights.items()
             if weight > 0
         ]
     }
     if (sticky := sticky_cookie(split.sticky)) is not None:
         weighted["sticky"] = sticky
-    services: dict[str, Any] = {f"workorders-{env}": {"weighted": weighted}}
+    services: dict[str, Any] = {name: {"weighted": weighted}}
     for side in (stable, canary):
-        services[f"workorders-{env}-{side.colour}"] = _load_balancer(_servers(side))
-    return _document(env, stable.hostname, basic_auth, services)
+        services[f"{name}-{side.colour}"] = _load_balancer(_servers(side))
+    return _document(name, env, stable.hostname, basic_auth, services)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -168,14 +177,20 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class TraefikRouter(Router):
-    def __init__(self, *, environment: str, edge: EdgeConfig, dynamic_dir: Path) -> None:
+    """One site (``<service>-<environment>``) in Traefik's file provider directory: a file
+    of its own, so several services share one Traefik and route by hostname."""
+
+    def __init__(
+        self, *, environment: str, edge: EdgeConfig, dynamic_dir: Path, site: str | None = None
+    ) -> None:
         self.environment = environment
         self.edge = edge
         self.dynamic_dir = dynamic_dir
+        self.site = site or Scope(DEFAULT_SERVICE, environment).site
 
     @property
     def path(self) -> Path:
-        return self.dynamic_dir / f"shiprail-{self.environment}.yml"
+        return self.dynamic_dir / f"shiprail-{self.site}.yml"
 
     def url(self) -> str:
         port = "" if self.edge.port == 443 else f":{self.edge.port}"
@@ -188,7 +203,7 @@ class TraefikRouter(Router):
         except (OSError, yaml.YAMLError):
             return None
         services = current.get("http", {}).get("services", {})
-        weighted = services.get(f"workorders-{self.environment}", {}).get("weighted", {})
+        weighted = services.get(self.site, {}).get("weighted", {})
         for entry in weighted.get("services", []):
             if entry.get("weight") and not entry["name"].endswith(f"-{route.colour}"):
                 return services.get(entry["name"], {}).get("loadBalancer", {}).get("servers")
@@ -199,12 +214,14 @@ class TraefikRouter(Router):
             route,
             basic_auth=self.edge.basic_auth is not None,
             standby=self._active_servers(route),
+            site=self.site,
         )
         self._write(document)
 
     def split(self, split: TrafficSplit) -> None:
         """Weights apply as soon as Traefik's file provider reads the renamed file."""
-        self._write(render_traefik_split(split, basic_auth=self.edge.basic_auth is not None))
+        basic_auth = self.edge.basic_auth is not None
+        self._write(render_traefik_split(split, basic_auth=basic_auth, site=self.site))
 
     def _write(self, document: dict[str, Any]) -> None:
         header = f"# Generated by shiprail for environment {self.environment}: do not edit.\n"

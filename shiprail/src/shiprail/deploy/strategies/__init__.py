@@ -45,7 +45,11 @@ __all__ = [
 
 
 def _split_targets(
-    file_sd_dir: Path, environment: str, stable: list[Instance], canary: list[Instance]
+    file_sd_dir: Path,
+    environment: str,
+    service: str,
+    stable: list[Instance],
+    canary: list[Instance],
 ) -> None:
     """file_sd while traffic is split: both releases, each under its own ``release`` label."""
     groups = [
@@ -53,7 +57,7 @@ def _split_targets(
         for side in (stable, canary)
         if side
     ]
-    write_target_groups(file_sd_dir, environment=environment, groups=groups)
+    write_target_groups(file_sd_dir, environment=environment, groups=groups, service=service)
 
 
 def build_rollout(
@@ -89,11 +93,12 @@ def build_rollout(
         "clock": clock,
         "smoke_client": smoke_client,
     }
+    tracker = progress.Tracker(ledger, attempt_id, environment, spec.release_id)
     if config.strategy != "canary":
-        return Rollout(analysis=platform.analysis(), **common)
+        return Rollout(analysis=platform.analysis(), tracker=tracker, **common)
     if not previous:
         say("canary: no live release to compare with, this first release goes live blue/green")
-        return Rollout(analysis=platform.analysis(), **common)
+        return Rollout(analysis=platform.analysis(), tracker=tracker, **common)
     if platform.metrics is None:
         raise ConfigError("strategy: canary needs a metric source on this platform")
     progress.start(ledger, attempt_id, environment, spec.release_id, "canary")
@@ -102,7 +107,7 @@ def build_rollout(
         metrics=platform.metrics(),
         ledger=ledger,
         attempt_id=attempt_id,
-        on_split=functools.partial(_split_targets, file_sd_dir, environment),
+        on_split=functools.partial(_split_targets, file_sd_dir, environment, spec.service),
         edge_client=functools.partial(edge, environment, config) if edge else None,
         announce=platform.announce,
         **common,

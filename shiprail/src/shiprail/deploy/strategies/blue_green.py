@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shiprail.deploy.analysis.interface import Analysis, Limits, WatchTarget
+from shiprail.deploy.checkpoints import Step, checkpoint
+from shiprail.deploy.progress import Phase, reason_of, watch_figures
 from shiprail.deploy.strategies.common import STOP_GRACE_SECONDS, RolloutBase
 from shiprail.errors import WatchFailed
 
@@ -28,29 +30,36 @@ class Rollout(RolloutBase):
 
         t = self.clock()
         self.say("switching the edge proxy")
+        self.tracker.stage("switch", f"all new requests to {self.spec.release_id}")
         self.router.switch(self.route(self.new))
         self.switched = True
         self.on_switch(self.new)
         self._step("switch", t)
+        checkpoint(Step.EDGE_SWITCHED, self.environment)
         switched_at = self.clock()
 
         t = self.clock()
         self.watch()
         self._step("watch", t)
         self.retire_previous(switched_at)
+        self.tracker.finish(Phase.promoted, f"{self.spec.release_id} serves all traffic")
 
     def watch(self) -> None:
         watch = self.config.watch
+        self.tracker.stage("watch", f"{watch.window_seconds:.0f}s window", weight=100)
         if watch.window_seconds <= 0:
             return
         target = WatchTarget(self.environment, self.spec.release_id, tuple(i.url for i in self.new))
         limits = Limits(watch.max_error_ratio, watch.max_p95_seconds, watch.min_requests)
         self.say(f"watching {self.spec.release_id} for {watch.window_seconds:.0f}s")
         self.analysis.begin(target)
+        checkpoint(Step.WATCH, self.environment)
         deadline = self.clock() + watch.window_seconds
         while True:
             self.sleep(min(watch.interval_seconds, max(0.0, deadline - self.clock())))
             verdict = self.analysis.check(target, limits)
+            elapsed = watch.window_seconds - (deadline - self.clock())
+            self.tracker.figures(watch_figures(elapsed, watch.window_seconds, verdict))
             if not verdict.ok:
                 raise WatchFailed(f"watch: {verdict.reason}")
             if self.clock() >= deadline:
@@ -59,6 +68,7 @@ class Rollout(RolloutBase):
 
     def abort(self, exc: BaseException | None = None) -> None:
         """Put the previous release back in front and remove the new containers."""
+        self.tracker.finish(Phase.failed, reason_of(exc))
         if self.switched:
             self.back_to_previous()
         leftovers = self.leftovers()

@@ -31,6 +31,7 @@ import httpx
 
 from shiprail.deploy import progress
 from shiprail.deploy.analysis.interface import Measurement, MetricSource, WatchTarget
+from shiprail.deploy.checkpoints import Step, checkpoint
 from shiprail.deploy.ledger import Ledger
 from shiprail.deploy.progress import Phase, Request
 from shiprail.deploy.routers.interface import Sticky, TrafficSplit
@@ -141,8 +142,10 @@ class CanaryRollout(RolloutBase):
         failed = paused = 0
         self.step = 1
         self._enter_step(target, first=True)
+        checkpoint(Step.EDGE_SWITCHED, self.environment)
         while True:
             self.sleep(canary.interval_seconds)
+            checkpoint(Step.WATCH, self.environment)
             if self._handle_request():
                 return
             measurement = self.metrics.measure(target, canary.checks, canary.interval_seconds)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from shiprail.deploy.checkpoints import Step, checkpoint
+from shiprail.deploy.progress import Tracker
 from shiprail.deploy.routers.interface import Route, Router
 from shiprail.deploy.settings import EnvironmentConfig, SmokeCheck
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
@@ -25,7 +27,10 @@ def other_colour(colour: str | None) -> str:
 
 
 def run_smoke(
-    instances: list[Instance], checks: list[SmokeCheck], client: httpx.Client | None = None
+    instances: list[Instance],
+    checks: list[SmokeCheck],
+    client: httpx.Client | None = None,
+    on_result: Callable[[str], None] = lambda _line: None,
 ) -> None:
     """Send every smoke check to every replica directly; raise DeployFailed on the first miss."""
     own = client is None
@@ -58,6 +63,8 @@ def run_smoke(
                         f"smoke check {check.method} {check.path} on {instance.name}: "
                         f"{elapsed_ms:.0f} ms, budget {check.max_latency_ms} ms"
                     )
+                on_result(f"{check.method} {check.path} on {instance.name}: "
+                          f"{response.status_code} in {elapsed_ms:.0f} ms, passed")  # fmt: skip
     finally:
         if own:
             http.close()
@@ -97,6 +104,7 @@ class RolloutBase(ABC):
     timings: dict[str, float] = field(default_factory=dict)
     new: list[Instance] = field(default_factory=list)
     cause: str | None = None
+    tracker: Tracker = field(default_factory=Tracker)
 
     def _step(self, name: str, started: float) -> None:
         self.timings[name] = self.clock() - started
@@ -139,29 +147,49 @@ class RolloutBase(ABC):
         self.say(
             f"starting {self.spec.replicas} {self.spec.colour} replica(s) of {self.spec.release_id}"
         )
+        self.tracker.stage("start", f"{self.spec.replicas} {self.spec.colour} replica(s)")
         self.new = self.target.start(self.spec)
         self._step("start", t)
+        checkpoint(Step.CONTAINERS_STARTED, self.environment)
 
         t = self.clock()
         self.say(f"waiting for health (up to {cfg.health.timeout_seconds:.0f}s)")
+        self.tracker.stage("healthy", f"up to {cfg.health.timeout_seconds:.0f}s")
         self.new = self.target.wait_healthy(self.new, cfg.health.timeout_seconds)
         self._step("healthy", t)
+        checkpoint(Step.HEALTHY, self.environment)
 
         t = self.clock()
         self.say(f"smoke checks: {', '.join(c.path for c in cfg.smoke) or 'none'}")
-        run_smoke(self.new, cfg.smoke, self.smoke_client)
+        self.tracker.stage("smoke")
+        run_smoke(self.new, cfg.smoke, self.smoke_client, self.tracker.note)
         self._step("smoke", t)
+        checkpoint(Step.SMOKE_PASSED, self.environment)
 
     def retire_previous(self, switched_at: float) -> None:
         """Once the old release served its last requests (drain), stop it; keep it for rollback."""
         remaining = self.config.drain_seconds - (self.clock() - switched_at)
+        self.tracker.stage("drain", f"{max(remaining, 0):.0f}s left for the old release")
         if remaining > 0 and self.previous:
             self.sleep(remaining)
         t = self.clock()
-        if self.previous:
+        if self.previous and self.config.previous == "warm":
+            self.say(f"keeping the previous release {self.previous[0].release_id} warm")
+            self._stop_older_warm()
+        elif self.previous:
             self.say(f"stopping the previous release {self.previous[0].release_id} (kept)")
             self.target.stop(self.previous, STOP_GRACE_SECONDS)
         self._step("drain", t)
+        checkpoint(Step.OLD_DRAINED, self.environment)
+
+    def _stop_older_warm(self) -> None:
+        """With ``previous: warm`` only the release just replaced stays running: the one kept
+        warm before it is stopped (still kept, by retention, for a slower rollback)."""
+        keep = {self.spec.release_id, self.previous[0].release_id}
+        running = self.target.instances(self.environment)
+        older = [i for i in running if i.running and i.release_id not in keep]
+        if older:
+            self.target.stop(older, STOP_GRACE_SECONDS)
 
     def back_to_previous(self) -> None:
         """Send all traffic to the previous release again (it was never stopped)."""

@@ -28,9 +28,11 @@ from shiprail._docker import (
     find_container,
     find_image,
     find_network,
+    find_volume,
 )
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import DeployFailed, ToolCrashed, UsageError
+from shiprail.naming import DEFAULT_SERVICE, Scope
 
 if TYPE_CHECKING:
     from shiprail._docker import Container, DockerClient, Image
@@ -40,8 +42,12 @@ LABEL_ENV = f"{LABEL}.environment"
 LABEL_RELEASE = f"{LABEL}.release"
 LABEL_COLOUR = f"{LABEL}.colour"
 LABEL_ROLE = f"{LABEL}.role"
-#: How often wait_healthy looks at the containers.
-POLL_SECONDS = 0.5
+LABEL_SERVICE = f"{LABEL}.service"
+LABEL_HEALTH = f"{LABEL}.health"
+#: How often wait_healthy looks at the containers and probes their health endpoint.
+POLL_SECONDS = 0.1
+#: Seconds one readiness probe may take while a replica starts.
+PROBE_TIMEOUT_SECONDS = 1.0
 #: One-off pre-start commands (migrations) must finish within this time.
 PRE_START_TIMEOUT_SECONDS = 300
 SECRETS_DIR = "/run/secrets"
@@ -55,29 +61,36 @@ def connect(target: str) -> DockerClient:
     return docker_client(None if target == "local" else target)
 
 
-def container_name(environment: str, release_id: str, index: int) -> str:
-    return f"shiprail-{environment}-{release_id}-{index}"
-
-
 class DockerTarget(Target):
-    """The :class:`Target` on a Docker Engine (``client`` from :func:`connect`)."""
+    """The :class:`Target` on a Docker Engine (``client`` from :func:`connect`) for one
+    service: every name comes from :class:`Scope`, every resource carries the service label,
+    and only the service's own containers are ever listed, stopped or removed."""
 
     def __init__(
         self,
         client: DockerClient,
         *,
+        service: str = DEFAULT_SERVICE,
         publish_host: str = "127.0.0.1",
         probe_host: str = "127.0.0.1",
     ) -> None:
         self.client = client
+        self.service = service
         self.publish_host = publish_host
         self.probe_host = probe_host
+
+    def scope(self, environment: str) -> Scope:
+        return Scope(self.service, environment)
+
+    def labels(self, environment: str, **more: str) -> dict[str, str]:
+        """The labels of everything created for ``environment`` (plus ``more``)."""
+        return {LABEL_SERVICE: self.service, LABEL_ENV: environment, **more}
 
     # -- helpers ------------------------------------------------------------------------
     def ensure_network(self, name: str, environment: str) -> None:
         if find_network(self.client, name) is None:
             self.client.networks.create(
-                name, driver="bridge", labels={LABEL_ENV: environment, LABEL_ROLE: "network"}
+                name, driver="bridge", labels=self.labels(environment, **{LABEL_ROLE: "network"})
             )
 
     def _instance(self, container: Container, network: str | None = None) -> Instance:
@@ -144,9 +157,9 @@ class DockerTarget(Target):
     def _secrets_volume(self, spec: ReleaseSpec, user: str) -> str | None:
         if not spec.secrets:
             return None
-        name = f"shiprail-{spec.environment}-{spec.release_id}-secrets"
+        name = self.scope(spec.environment).secrets_volume(spec.release_id)
         self.client.volumes.create(
-            name, labels={LABEL_ENV: spec.environment, LABEL_RELEASE: spec.release_id}
+            name, labels=self.labels(spec.environment, **{LABEL_RELEASE: spec.release_id})
         )
         uid, _, gid = user.partition(":")
         buffer = io.BytesIO()
@@ -163,7 +176,7 @@ class DockerTarget(Target):
             command=["true"],
             volumes={name: {"bind": "/s", "mode": "rw"}},
             network_disabled=True,
-            labels={LABEL_ENV: spec.environment, LABEL_ROLE: "helper"},
+            labels=self.labels(spec.environment, **{LABEL_ROLE: "helper"}),
         )
         try:
             helper.put_archive("/s", buffer.getvalue())
@@ -186,12 +199,37 @@ class DockerTarget(Target):
             "network": spec.network,
         }
 
-    def _volumes(self, spec: ReleaseSpec, secrets_volume: str | None) -> dict[str, Any]:
-        volumes: dict[str, Any] = {
-            f"shiprail-{spec.environment}-data": {"bind": "/data", "mode": "rw"}
-        }
-        if secrets_volume:
-            volumes[secrets_volume] = {"bind": SECRETS_DIR, "mode": "ro"}
+    def _data_volume(self, spec: ReleaseSpec, user: str) -> str:
+        """The service's data volume, created labelled. Once, on the first start after an
+        upgrade, the data of the volume named before names carried the service is copied in
+        when that environment's unlabelled (older) replicas show it was this service's."""
+        scope = self.scope(spec.environment)
+        if find_volume(self.client, scope.data_volume) is not None:
+            return scope.data_volume
+        self.client.volumes.create(scope.data_volume, labels=self.labels(spec.environment))
+        legacy = find_volume(self.client, scope.legacy_data_volume)
+        labels = [f"{LABEL_ENV}={spec.environment}", f"{LABEL_ROLE}=replica"]
+        older = self.client.containers.list(all=True, filters={"label": labels})
+        if legacy is not None and any(LABEL_SERVICE not in c.labels for c in older):
+            copy = "import shutil; shutil.copytree('/old', '/data', dirs_exist_ok=True)"
+            self.client.containers.run(
+                spec.image,
+                command=["python3", "-c", copy],
+                remove=True,
+                user=user,
+                network_disabled=True,
+                volumes={
+                    scope.legacy_data_volume: {"bind": "/old", "mode": "ro"},
+                    scope.data_volume: {"bind": "/data", "mode": "rw"},
+                },
+                labels=self.labels(spec.environment, **{LABEL_ROLE: "helper"}),
+            )
+        return scope.data_volume
+
+    def _volumes(self, spec: ReleaseSpec, user: str, secrets: str | None) -> dict[str, Any]:
+        volumes: dict[str, Any] = {self._data_volume(spec, user): {"bind": "/data", "mode": "rw"}}
+        if secrets:
+            volumes[secrets] = {"bind": SECRETS_DIR, "mode": "ro"}
         return volumes
 
     def _start(self, spec: ReleaseSpec) -> list[Instance]:
@@ -199,13 +237,16 @@ class DockerTarget(Target):
         user = self._user_of(image)
         self.ensure_network(spec.network, spec.environment)
         secrets_volume = self._secrets_volume(spec, user)
-        volumes = self._volumes(spec, secrets_volume)
-        labels = {
-            LABEL_ENV: spec.environment,
-            LABEL_RELEASE: spec.release_id,
-            LABEL_COLOUR: spec.colour,
-            f"{LABEL}.port": str(spec.container_port),
-        }
+        volumes = self._volumes(spec, user, secrets_volume)
+        labels = self.labels(
+            spec.environment,
+            **{
+                LABEL_RELEASE: spec.release_id,
+                LABEL_COLOUR: spec.colour,
+                f"{LABEL}.port": str(spec.container_port),
+                LABEL_HEALTH: spec.health_path,
+            },
+        )
         if spec.pre_start_command:
             self._run_once(spec, user, volumes, labels)
         probe = (
@@ -218,7 +259,7 @@ class DockerTarget(Target):
             containers.append(
                 self.client.containers.create(
                     spec.image,
-                    name=container_name(spec.environment, spec.release_id, index),
+                    name=self.scope(spec.environment).container(spec.release_id, index),
                     hostname=f"{spec.environment}-{spec.colour}-{index}",
                     labels={**labels, LABEL_ROLE: "replica"},
                     restart_policy=RESTART_UNLESS_STOPPED,
@@ -246,7 +287,7 @@ class DockerTarget(Target):
         container = self.client.containers.create(
             spec.image,
             command=list(spec.pre_start_command),
-            name=f"shiprail-{spec.environment}-{spec.release_id}-prestart",
+            name=self.scope(spec.environment).prestart(spec.release_id),
             labels={**labels, LABEL_ROLE: "prestart"},
             volumes=volumes,
             **self._hardening(spec, user),
@@ -299,7 +340,22 @@ class DockerTarget(Target):
             raise DeployFailed(
                 f"replica {name} is unhealthy: {' '.join(output) or 'health check failed'}"
             )
-        return bool(health == "healthy")
+        return health == "healthy" or self._answers(container)
+
+    def _answers(self, container: Container) -> bool:
+        """The replica's health endpoint answers 200 through its published port: ready now,
+        without waiting for the engine's next health-check interval (which still guards it
+        afterwards: a replica that turns unhealthy is restarted and counted as a crash)."""
+        import httpx
+
+        url = self._instance(container).url
+        path = container.labels.get(LABEL_HEALTH)
+        if not url or not path:
+            return False
+        try:
+            return httpx.get(url + path, timeout=PROBE_TIMEOUT_SECONDS).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _tail(self, container: Container, lines: int = 5) -> str:
         """The last log lines on one line, or "" when the engine cannot give them."""
@@ -318,7 +374,13 @@ class DockerTarget(Target):
         filters = [f"{LABEL_ENV}={environment}", f"{LABEL_ROLE}=replica"]
         if release_id:
             filters.append(f"{LABEL_RELEASE}={release_id}")
-        return list(self.client.containers.list(all=True, filters={"label": filters}))
+        found = self.client.containers.list(all=True, filters={"label": filters})
+        return [c for c in found if self._ours(c.labels)]
+
+    def _ours(self, labels: dict[str, str]) -> bool:
+        """The service's own, or unlabelled: made before names carried the service, when
+        two services could not share an environment name on one engine anyway."""
+        return labels.get(LABEL_SERVICE, self.service) == self.service
 
     def instances(self, environment: str, release_id: str | None = None) -> list[Instance]:
         with docker_errors("Docker Engine error listing containers"):
@@ -352,7 +414,7 @@ class DockerTarget(Target):
         for environment, release_id in releases:
             with docker_errors("Docker Engine error listing containers"):
                 leftover = self._containers(environment, release_id)
-            volume = f"shiprail-{environment}-{release_id}-secrets"
+            volume = self.scope(environment).secrets_volume(release_id)
             if not leftover:
                 # The volume may never have existed (a release without secrets).
                 with suppress(ToolCrashed), docker_errors(f"could not remove {volume}"):

@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shiprail.naming import DEFAULT_SERVICE
+
 
 @dataclass(frozen=True)
 class ReleaseSpec:
@@ -32,6 +34,8 @@ class ReleaseSpec:
     secrets: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     #: one-off command run to completion before the replicas start (database migrations).
     pre_start_command: tuple[str, ...] | None = None
+    #: ``service.name``: with the environment, it names everything the target creates.
+    service: str = DEFAULT_SERVICE
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class ActionlintScanner(Scanner):
     min_version = "1.6"
     patterns = (".github/workflows/*.yml", ".github/workflows/*.yaml")
     severity_doc = "untrusted input in run: (script injection) high; other errors medium"
+    per_file = True
 
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
         findings: list[Finding] = []

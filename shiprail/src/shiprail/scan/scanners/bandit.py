@@ -11,15 +11,28 @@ application code it still is, since ``python -O`` strips asserts.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 from shiprail import _subprocess
-from shiprail.findings import Category, Finding, Rule, Severity
+from shiprail.findings import Category, Finding, Rule, Severity, read_line
+from shiprail.scan.fingerprint import normalise
 from shiprail.scan.scanners._util import chunks, load_json, rel
 from shiprail.scan.scanners.interface import Scanner
 
 _LEVELS = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
 ASSERT_RULE = "B101"
+#: Hard-coded password checks, whose text quotes the password ("Possible hardcoded password:
+#: 'value'"): the value is cut from the message and only a digest of the line is kept (as for
+#: the secrets scanners), so no report or cache copies the secret.
+PASSWORD_RULES = frozenset({"B105", "B106", "B107"})
+_QUOTED_VALUE = re.compile(r":\s*'.*'\s*$", re.DOTALL)
+
+
+def without_value(text: str) -> str:
+    """bandit's text with the quoted value replaced by ``(value not shown)``."""
+    return _QUOTED_VALUE.sub(" (value not shown)", text)
 
 
 def is_test_file(path: str) -> bool:
@@ -41,6 +54,9 @@ class BanditScanner(Scanner):
     min_version = "1.7"
     patterns = ("*.py",)
     severity_doc = "HIGH->high, MEDIUM->medium, LOW->low; LOW confidence lowers one step"
+    startup_seconds = 0.5
+    seconds_per_mb = 3.9
+    per_file = True
 
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
         findings: list[Finding] = []
@@ -55,6 +71,9 @@ class BanditScanner(Scanner):
             for item in data.get("results", []):
                 if item["test_id"] == ASSERT_RULE and is_test_file(rel(root, item["filename"])):
                     continue
+                secret = item["test_id"] in PASSWORD_RULES
+                if secret:
+                    item["issue_text"] = without_value(str(item.get("issue_text", "")))
                 severity = _LEVELS.get(item.get("issue_severity", ""), Severity.medium)
                 if item.get("issue_confidence") == "LOW":
                     severity = severity.lower()
@@ -68,16 +87,24 @@ class BanditScanner(Scanner):
                     + (f", CWE-{cwe['id']}" if cwe.get("id") else ""),
                 )
                 lines = item.get("line_range") or [item.get("line_number", 1)]
+                path, line = rel(root, item["filename"]), int(item.get("line_number") or 1)
                 findings.append(
                     Finding(
                         tool=self.name,
                         rule=rule,
                         severity=severity,
                         message=item.get("issue_text", rule.name),
-                        path=rel(root, item["filename"]),
-                        start_line=int(item.get("line_number") or 1),
+                        path=path,
+                        start_line=line,
                         end_line=int(max(lines)),
                         properties={"confidence": str(item.get("issue_confidence", "")).lower()},
+                        snippet=_line_digest(root, path, line) if secret else None,
                     )
                 )
         return findings
+
+
+def _line_digest(root: Path, path: str, line: int) -> str:
+    """The engine's recipe for a line holding a secret: a digest, stable across re-indents."""
+    text = normalise(read_line(root, path, line) or "")
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

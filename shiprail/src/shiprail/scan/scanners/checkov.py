@@ -43,6 +43,8 @@ class CheckovScanner(Scanner):
     )
     frameworks = ("terraform", "kubernetes", "dockerfile", "github_actions")
     severity_doc = "our table (checkov.SEVERITIES) by check id; unlisted checks medium"
+    startup_seconds = 10.0
+    seconds_per_mb = 1.0
 
     def __init__(self, runner: checkov.Runner | None = None) -> None:
         self.runner = runner

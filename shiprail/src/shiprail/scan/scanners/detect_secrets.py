@@ -37,6 +37,9 @@ class DetectSecretsScanner(Scanner):
     min_version = "1.4"
     patterns = ("*",)
     severity_doc = "private key critical; known formats high; entropy/keyword heuristics medium"
+    startup_seconds = 1.0
+    seconds_per_mb = 1.8
+    per_file = True
 
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
         findings: list[Finding] = []

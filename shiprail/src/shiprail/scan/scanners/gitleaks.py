@@ -62,11 +62,15 @@ class GitleaksScanner(Scanner):
     min_version = "8.19"
     patterns = ("*",)
     severity_doc = "private-key critical; every other rule high"
+    startup_seconds = 0.3
+    seconds_per_mb = 0.45
 
     def __init__(
         self, history: bool = False, root: Path | None = None, since: str | None = None
     ) -> None:
         self.history = history
+        # the working tree file by file; history is one unit keyed by the refs
+        self.per_file = not history
         self.root = root
         self.since = since
         self._notes: list[ScanNote] = []

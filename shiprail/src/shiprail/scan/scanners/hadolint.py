@@ -26,6 +26,7 @@ class HadolintScanner(Scanner):
     min_version = "2.10"
     patterns = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile")
     severity_doc = "error->high, warning->medium, info/style->low; DL3002 (root) high"
+    per_file = True
 
     def scan(self, root: Path, files: list[Path]) -> list[Finding]:
         findings: list[Finding] = []

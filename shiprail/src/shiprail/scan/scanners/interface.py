@@ -33,6 +33,18 @@ class ScanNote:
     message: str
 
 
+@dataclass(frozen=True)
+class Unit:
+    """An independent part of a scanner that reads many files at once (one environment of
+    the Kubernetes checks): run as its own job, cached by what it reads."""
+
+    name: str
+    #: every file (repo-relative) whose content changes the unit's findings
+    reads: tuple[Path, ...]
+    #: rough seconds it takes, for scheduling the longest work first
+    estimate: float = 1.0
+
+
 class Scanner(ABC):
     """A wrapped tool."""
 
@@ -55,6 +67,14 @@ class Scanner(ABC):
     timeout: float = 600.0
     #: extra environment for every run of the tool (e.g. switching off telemetry)
     env: dict[str, str] = {}
+    #: True when the findings in a file depend on that file alone (and the rules): the
+    #: engine then caches results per file and runs the tool only on files that changed,
+    #: in batches the cores share. Such a scanner keeps no state between ``scan`` calls.
+    per_file: bool = False
+    #: rough cost of one run, for scheduling the longest work first: seconds to start,
+    #: and seconds per megabyte of input
+    startup_seconds: float = 1.0
+    seconds_per_mb: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: ScanSettings) -> Scanner:
@@ -84,6 +104,14 @@ class Scanner(ABC):
     def cache_key_extra(self) -> dict[str, Any]:
         """Settings that change results (included in the cache key)."""
         return {}
+
+    def units(self, root: Path, files: list[Path]) -> list[Unit] | None:
+        """Independent parts run (and cached) separately; None: the scanner is one unit."""
+        return None
+
+    def scan_unit(self, root: Path, unit: Unit) -> list[Finding]:
+        """The findings of one of :meth:`units` (only called for scanners that have units)."""
+        raise NotImplementedError(f"{self.name} has no units")
 
     def notes(self) -> list[ScanNote]:
         """Notes for the report, available after :meth:`scan` (data source and date, ...)."""

@@ -14,6 +14,7 @@ the checkov scanner reads are left to it, so each path is scanned by checkov onc
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +22,27 @@ from shiprail import checkov
 from shiprail.findings import Category, Finding
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.scan.scanners.checkov import CheckovScanner
-from shiprail.scan.scanners.interface import Scanner, ScanNote
+from shiprail.scan.scanners.interface import Scanner, ScanNote, Unit
 
 if TYPE_CHECKING:
     from shiprail.scan.settings import ScanSettings
+
+#: rough seconds of one environment (helm, OPA, checkov) and of the committed files
+ENV_SECONDS = 8.0
+COMMITTED_SECONDS = 6.0
+
+
+def _tree(root: Path, directory: str) -> list[Path]:
+    """Repo-relative files under ``directory`` (hidden folders such as ``.terraform``
+    left out), or the file itself."""
+    base = root / directory
+    if base.is_file():
+        return [Path(directory)]
+    found = []
+    for current, dirs, names in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [(Path(current) / n).relative_to(root) for n in sorted(names)]
+    return found
 
 
 class KubernetesScanner(Scanner):
@@ -89,6 +107,40 @@ class KubernetesScanner(Scanner):
         report = run_check(
             self._config(root),
             root,
+            read_elsewhere=lambda path: CheckovScanner.reads(root, Path(path)),
+            checkov_runner=self.checkov_runner,
+        )
+        self._data_source = report.data_sources.get("crds")
+        return list(report.findings)
+
+    def units(self, root: Path, files: list[Path]) -> list[Unit] | None:
+        """One unit per environment (render, schemas, Rego, checkov of its objects) and one
+        for the committed files (GitOps manifests, Gatekeeper bundle, Terraform), so they
+        run in parallel and a change to one values file re-checks one environment."""
+        config = self._config(root)
+        shared = _tree(root, config.policies)
+        if config.prometheus_rules:
+            shared.append(Path(config.prometheus_rules))
+        chart = _tree(root, config.chart)
+        units = [
+            Unit(f"env-{env.name}", tuple([*chart, Path(env.values), *shared]), ENV_SECONDS)
+            for env in config.environments
+        ]
+        committed = [*_tree(root, config.gitops), *_tree(root, config.gatekeeper)]
+        committed += _tree(root, config.terraform) if config.terraform else []
+        units.append(Unit("committed", tuple(sorted({*committed, *shared})), COMMITTED_SECONDS))
+        return units
+
+    def scan_unit(self, root: Path, unit: Unit) -> list[Finding]:
+        from shiprail.kubernetes.check import run_check
+
+        environment = unit.name.removeprefix("env-") if unit.name.startswith("env-") else None
+        report = run_check(
+            self._config(root),
+            root,
+            [environment] if environment else None,
+            include_committed=environment is None,
+            include_rendered=environment is not None,
             read_elsewhere=lambda path: CheckovScanner.reads(root, Path(path)),
             checkov_runner=self.checkov_runner,
         )

@@ -29,6 +29,8 @@ class PipAuditScanner(Scanner):
     offline = False
     min_version = "2.6"
     severity_doc = "high for every known vulnerability (no severity from the service)"
+    startup_seconds = 5.0
+    seconds_per_mb = 1.0
 
     def __init__(self, requirement_globs: tuple[str, ...] = ("requirements*.txt",)) -> None:
         self.patterns = requirement_globs

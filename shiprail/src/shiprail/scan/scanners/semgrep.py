@@ -35,6 +35,9 @@ class SemgrepScanner(Scanner):
     patterns = ("*.py", "Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.yml", "*.yaml")
     env = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
     severity_doc = "metadata.severity wins; else ERROR->high, WARNING->medium, INFO->low"
+    startup_seconds = 3.0
+    seconds_per_mb = 4.2
+    per_file = True
 
     def __init__(self, rules: Path | None = None) -> None:
         self.rules = rules or Path("policies/semgrep")

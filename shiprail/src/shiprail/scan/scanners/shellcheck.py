@@ -26,6 +26,7 @@ class ShellcheckScanner(Scanner):
     min_version = "0.8"
     patterns = ("*.sh", "*.bash")
     severity_doc = "error->medium, warning->low; SC2086/SC2046 medium"
+    per_file = True
 
     def applies_to(self, root: Path, files: list[Path]) -> list[Path]:
         out = match_files(files, self.patterns)
