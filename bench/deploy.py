@@ -157,7 +157,7 @@ def phases(ledger: Ledger, environment: str, took: float) -> dict[str, float]:
 def main() -> int:
     client = docker_client()
     base = newest_workorders_image(client)
-    name = f"bench{secrets.token_hex(3)}"
+    name = f"dev-bench{secrets.token_hex(3)}"
     port = free_port()
     tags = [tag_from(client, base, f"shiprail-bench/{name}:v{n}", f"{n}.0.0-bench") for n in (1, 2)]
     results: dict[str, Any] = {

@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 from deploy.test_edge_split import Edge
 
+from shiprail.console.app import CSP
 from shiprail.console.edge import Published, gateway, publish
 from shiprail.console.server import check_listen, uvicorn_options
 from shiprail.console.settings import ConsoleConfig
@@ -108,6 +109,8 @@ def test_console_through_the_edge_beside_another_site(
         page = http.get("/login")
         assert page.status_code == 200 and "Sign in" in page.text
         assert page.headers["strict-transport-security"].startswith("max-age=")
+        # the console's own strict policy, once, not the service site's (inline code, CDN)
+        assert page.headers.get_list("content-security-policy") == [CSP]
         signed_in = _sign_in(http, console, "bob", console.passwords["bob"])
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
         home = http.get("/")

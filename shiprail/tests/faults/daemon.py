@@ -1,6 +1,7 @@
 """A Docker Engine of the fault matrix's own, so restarting it never disturbs the rest of the
-suite: its own ``--data-root``, ``--exec-root``, unix socket, pid file and containerd, no
-default bridge, and address pools of its own.
+suite: its own ``--data-root``, ``--exec-root``, unix socket, pid file and containerd, a
+default bridge of its own and address pools of its own. (Not ``--bridge=none``: a daemon
+started that way deletes the host's ``docker0``, the main engine's default bridge.)
 
 It leaves iptables to the main engine (``--iptables=false``: a second daemon managing the
 same DOCKER chains would flush the first one's rules on start). Containers on its networks
@@ -52,6 +53,11 @@ class PrivateDocker:
         self.process: subprocess.Popen[bytes] | None = None
         self._client: Any = None
         self._rule = ["FORWARD", "-s", self.pool, "-d", self.pool, "-j", "ACCEPT"]
+        #: Its default bridge: the last /24 of its pool (interface names have 15 characters).
+        self.bridge = f"shrlf{self.pool.split('.')[1]}"
+        self._bridge_address = str(
+            list(ipaddress.ip_network(self.pool).subnets(new_prefix=24))[-1].network_address + 1
+        )
 
     @property
     def host(self) -> str:
@@ -64,12 +70,23 @@ class PrivateDocker:
             f"--exec-root={self.root / 'exec'}",
             f"--pidfile={self.root / 'dockerd.pid'}",
             f"--host={self.host}",
-            "--bridge=none",
+            f"--bridge={self.bridge}",
             "--iptables=false",
             f"--default-address-pool=base={self.pool},size=24",
         ]
 
+    def _ensure_bridge(self) -> None:
+        exists = subprocess.run(["ip", "link", "show", self.bridge], capture_output=True)
+        if exists.returncode == 0:
+            return
+        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
+        subprocess.run(
+            ["ip", "addr", "add", f"{self._bridge_address}/24", "dev", self.bridge], check=True
+        )
+        subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True)
+
     def start(self) -> None:
+        self._ensure_bridge()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
@@ -135,5 +152,6 @@ class PrivateDocker:
                         network.remove()
         self.stop()
         subprocess.run(["iptables", "-w", "-D", *self._rule], capture_output=True)
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         shutil.rmtree(self.root / "exec", ignore_errors=True)
         shutil.rmtree(self.root / "data", ignore_errors=True)

@@ -75,6 +75,22 @@ def _wait_reached(reached: Path, process: object) -> int | None:
     return None
 
 
+def _edge_evidence(world: FaultWorld, live_id: str) -> str:
+    """What the edge and the live replicas look like, for a cell whose edge does not serve."""
+    parts = []
+    for edge in world.edges():
+        networks = sorted(edge.attrs["NetworkSettings"]["Networks"])
+        tail = edge.logs(tail=3, stdout=False).decode(errors="replace").strip()[-300:]
+        parts.append(f"edge {edge.name} {edge.status} on {networks}: {tail}")
+    for replica in world.containers("replica"):
+        if replica.labels.get(LABEL_RELEASE) == live_id:
+            networks = replica.attrs["NetworkSettings"]["Networks"]
+            addresses = {name: net.get("IPAddress") for name, net in networks.items()}
+            health = replica.attrs["State"].get("Health", {}).get("Status")
+            parts.append(f"replica {replica.name} {replica.status}/{health} at {addresses}")
+    return "evidence: " + " | ".join(parts)
+
+
 def check_invariants(world: FaultWorld) -> list[str]:
     """Every invariant that does not hold, as one line each (empty: all hold)."""
     problems: list[str] = []
@@ -86,6 +102,7 @@ def check_invariants(world: FaultWorld) -> list[str]:
         expected = world.versions.get(live.image, "?")
         if set(answers) != {expected}:
             problems.append(f"edge answers {sorted(set(answers))}, ledger's live is {expected}")
+            problems.append(_edge_evidence(world, live.id))
     if lock is not None and not pid_alive(lock.pid):
         problems.append(f"lock held by dead pid {lock.pid} ({lock.holder})")
     if open_attempts:

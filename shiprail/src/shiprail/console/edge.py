@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiprail._docker import docker_errors, find_container, find_network
+from shiprail.console.app import CSP
 from shiprail.deploy.routers.interface import Route
 from shiprail.deploy.routers.nginx import NginxRouter
 from shiprail.deploy.settings import EdgeConfig
@@ -99,6 +100,7 @@ def publish(
         tls=tls_material(edge.tls, state, SITE_NAME, edge.hostname),
         image=image,
         service=SITE_SERVICE,
+        csp=CSP,
     )
     route = Route(
         environment=SITE_NAME,

@@ -25,6 +25,7 @@ from shiprail.deploy.routers.interface import Route, Router, TrafficSplit
 from shiprail.deploy.routers.nginx_conf import (
     CONF_DIR,
     CONTAINER_PORT,
+    CSP,
     SECURITY_HEADERS,
     render_main_conf,
     render_nginx_conf,
@@ -129,7 +130,10 @@ class NginxRouter(Router):
         htpasswd: bytes | None = None,
         image: Callable[[], str] | None = None,
         service: str = DEFAULT_SERVICE,
+        csp: str = CSP,
     ) -> None:
+        """``csp``: the site's Content-Security-Policy (the console's is stricter than the
+        service's, whose API docs page needs inline code)."""
         self.client = client
         self.environment = environment
         self.service = service
@@ -138,6 +142,7 @@ class NginxRouter(Router):
         self.network = network
         self.tls = tls
         self.htpasswd = htpasswd
+        self.csp = csp
         self._image = image or (lambda: edge_image(client))
         self.name = edge_name(edge.port)
         self.volume = f"{self.name}-conf"
@@ -187,7 +192,9 @@ class NginxRouter(Router):
         return (-1 if code is None else code), text.decode(errors="replace").strip()
 
     def switch(self, route: Route) -> None:
-        conf = render_site_conf(route, site=self.site, basic_auth=self.htpasswd is not None)
+        conf = render_site_conf(
+            route, site=self.site, basic_auth=self.htpasswd is not None, csp=self.csp
+        )
         with docker_errors(f"edge proxy {self.name}: Docker Engine error"):
             self._apply(conf.encode())
 

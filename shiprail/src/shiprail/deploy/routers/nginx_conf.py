@@ -17,6 +17,9 @@ request) unless the split is sticky:
 
 Because the canary owns the *first* buckets, raising the weight only moves clients from
 stable to canary, never back: a sticky client seen on the canary at 10 % stays there at 25 %.
+
+Long because it holds the whole configuration, the shared ``nginx.conf`` and each site,
+as templates that read top to bottom as nginx reads them.
 """
 
 from __future__ import annotations
@@ -100,6 +103,14 @@ def _check(value: str, what: str, pattern: re.Pattern[str] = _SAFE) -> str:
     return value
 
 
+def _check_csp(policy: str) -> str:
+    """A policy goes inside double quotes in nginx.conf, where ``$`` starts a variable: no
+    quote, backslash, dollar or line break."""
+    if any(c in policy for c in '"\\$\n\r'):
+        raise DeployFailed("refusing to write a Content-Security-Policy with quotes or '$'")
+    return policy
+
+
 def _upstream(name: str, route: Route) -> str:
     if not route.upstreams:
         raise DeployFailed(f"no upstream for release {route.release_id}: nothing to route to")
@@ -160,9 +171,11 @@ def render_site_conf(
     conf_dir: str = CONF_DIR,
     basic_auth: bool = False,
     listen: int = CONTAINER_PORT,
+    csp: str = CSP,
 ) -> str:
     """One site (``<service>-<environment>``; the environment by default) routed to one
-    release: its upstream and its ``server`` block, included by the edge's nginx.conf."""
+    release: its upstream and its ``server`` block, included by the edge's nginx.conf.
+    ``csp`` is the site's Content-Security-Policy (a stricter one for the console)."""
     name = site or route.environment
     upstream = _pool(name)
     release = _check(route.release_id, "release id")
@@ -177,6 +190,7 @@ def render_site_conf(
         conf_dir=conf_dir,
         basic_auth=basic_auth,
         listen=listen,
+        csp=csp,
     )
 
 
@@ -356,6 +370,7 @@ def _site(
     listen: int,
     maps: str = "",
     extra_headers: str = "",
+    csp: str = CSP,
 ) -> str:
     """One site's ``http``-level parts and its ``server`` block, around the routing parts
     (``maps``, ``upstreams``, ``target``).
@@ -364,8 +379,9 @@ def _site(
     template so it reads top to bottom as nginx reads it.
     """
     var = f"$shiprail_{_ident(site)}"
+    policy = {**SECURITY_HEADERS, "Content-Security-Policy": _check_csp(csp)}
     headers = "\n".join(
-        f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items()
+        f'        add_header {name} "{value}" always;' for name, value in policy.items()
     )
     # The edge's headers are the ones that count: drop the service's own copies.
     hidden = "\n".join(f"            proxy_hide_header {name};" for name in SECURITY_HEADERS)
