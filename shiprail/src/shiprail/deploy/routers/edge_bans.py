@@ -2,12 +2,13 @@
 with nginx alone so it works wherever the edge runs (a remote engine, no host daemon).
 
 Every refused credential (the edge's basic auth, or the service's 401 for a bad bearer
-token) is sent once more, through a second server of the site on a unix socket whose only
-extra rule is a per-address budget of failures (``limit_req`` keyed on the client's
-address, which the first server passes along). Within the budget the
-client sees the same 401 as before (basic auth asks again; a token refusal is the service's
-own response, proxied again, body and headers untouched). Beyond it every further failure
-is answered 429 without reaching the service, until the budget refills: that is the ban.
+token; a request that carried none is not a failed sign-in) is sent once more, through a
+second server of the site on a unix socket whose only extra rule is a per-address budget of
+failures (``limit_req`` keyed on the client's address, which the first server passes
+along). Within the budget the client sees the same 401 as before (basic auth asks again; a
+token refusal is the service's own response, proxied again, body and headers untouched).
+Beyond it every further failure is answered 429 without reaching the service, until the
+budget refills: that is the ban.
 Successful requests never touch the budget, so a banned address that signs in correctly is
 served again; a password-guessing client gets ``AUTH_FAILURE_BURST`` guesses at once and
 then ``AUTH_FAILURES_PER_MINUTE`` a minute.
@@ -32,9 +33,15 @@ BANNED_STATUS = 429
 
 def auth_failure_zone() -> str:
     """The ``http``-level zone counting failed sign-ins per address (the edge sets the
-    address in a header of its own on the second pass, see below)."""
+    address in a header of its own on the second pass, see below). Only a request that
+    carried credentials counts: a browser's first request, or a write sent without a token,
+    is answered 401 without being a failed sign-in (an empty key is not counted)."""
     return (
-        "    limit_req_zone $http_x_shiprail_client zone=shiprail_auth_failures:10m "
+        '    map $http_authorization $shiprail_auth_failure_key {\n        "" "";\n'
+        "        default $http_x_shiprail_client;\n    }\n"
+        '    map $http_authorization $shiprail_auth_outcome {\n        "" "challenged";\n'
+        '        default "failed";\n    }\n'
+        "    limit_req_zone $shiprail_auth_failure_key zone=shiprail_auth_failures:10m "
         f"rate={AUTH_FAILURES_PER_MINUTE}r/m;\n"
     )
 
@@ -51,7 +58,7 @@ def auth_failure_location(site: str, hidden: str, basic_auth: bool) -> str:
     auth = "            auth_basic off;\n" if basic_auth else ""
     return f"""
         location @shiprail_auth_failed {{
-            set $shiprail_auth "failed";
+            set $shiprail_auth $shiprail_auth_outcome;
 {auth}            proxy_pass http://unix:{_socket(site)}:;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
