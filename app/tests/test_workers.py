@@ -203,3 +203,16 @@ def test_several_workers_without_a_writable_temp_dir_is_a_usage_error(
     assert cli.main(["serve", "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "writable temporary directory" in err and "Traceback" not in err
+
+
+def test_faults_set_through_one_worker_apply_to_every_worker(tmp_path: Path) -> None:
+    """Workers share the faults through their multiprocess directory: a drill that sets
+    (or clears) them through whichever worker answers changes them for all."""
+    from workorders.faults import FaultSettings, FaultState
+
+    one, other = FaultState(str(tmp_path)), FaultState(str(tmp_path))
+    one.set(FaultSettings(error_ratio=1.0, delay_seconds=0.5))
+    assert other.settings.delay_seconds == 0.5 and other.should_fail()
+    other.set(FaultSettings())
+    assert one.settings == FaultSettings() and not one.should_fail()
+    assert FaultState().settings == FaultSettings()  # one worker: in memory, no file

@@ -12,7 +12,9 @@ Errors are spread deterministically (an accumulator, not a coin toss): with
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,25 +33,53 @@ class FaultSettings(BaseModel):
 
 
 class FaultState:
-    """The active faults of one app; thread-safe (sync handlers run in a thread pool)."""
+    """The active faults of one app; thread-safe (sync handlers run in a thread pool).
 
-    def __init__(self) -> None:
+    With several workers (``directory``: the multiprocess metrics directory they share) the
+    faults are one file there, so a drill that sets or clears them through any worker
+    changes them for all: each worker rereads the file when its modification time moves.
+    """
+
+    def __init__(self, directory: str | None = None) -> None:
         self._lock = threading.Lock()
         self._settings = FaultSettings()
         self._debt = 0.0
+        self._file = Path(directory) / "faults.json" if directory else None
+        self._seen: int | None = None
 
     @property
     def settings(self) -> FaultSettings:
+        if self._file is not None:
+            self._reload()
         return self._settings
+
+    def _reload(self) -> None:
+        assert self._file is not None
+        try:
+            stamp = self._file.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if stamp == self._seen:
+            return
+        with self._lock:
+            self._settings = FaultSettings.model_validate_json(self._file.read_bytes())
+            self._debt = 0.0
+            self._seen = stamp
 
     def set(self, settings: FaultSettings) -> None:
         with self._lock:
             self._settings = settings
             self._debt = 0.0
+            if self._file is not None:
+                scratch = self._file.with_name(f".faults.{os.getpid()}.json")
+                scratch.write_text(settings.model_dump_json())
+                os.replace(scratch, self._file)
+                self._seen = None  # reread: another worker may write the same instant
 
     def should_fail(self) -> bool:
+        ratio = self.settings.error_ratio
         with self._lock:
-            self._debt += self._settings.error_ratio
+            self._debt += ratio
             if self._debt >= 1.0 - 1e-9:
                 self._debt -= 1.0
                 return True

@@ -25,6 +25,7 @@ from workorders.observability import Metrics, RequestContextMiddleware, configur
 from workorders.schemas import MAX_PAGE_LIMIT
 from workorders.settings import Settings, load_settings
 from workorders.tracing import TracingMiddleware, make_tracer_provider
+from workorders.workers import multiprocess_directory
 
 DESCRIPTION = f"""
 Property-maintenance work orders.
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.metrics.registry.register(OpenWorkOrdersCollector(app.state.session_factory))
     app.state.tracer_provider = tracer_provider
-    app.state.faults = faults.FaultState()
+    app.state.faults = faults.FaultState(multiprocess_directory())
 
     install_error_handlers(app)
 
