@@ -20,6 +20,7 @@ and the Loki rule ``EdgeAuthBan`` alerts on them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,11 @@ AUTH_FAILURE_BURST = 10
 AUTH_FAILURES_PER_MINUTE = 6
 #: The status of a refused (banned) attempt.
 BANNED_STATUS = 429
+_ZONE_KEY = "$shiprail_auth_failure_key"
+_ZONE_SIZE = "10m"
+#: nginx refuses a reload that gives an existing zone another key or size, and keeps the
+#: old configuration: the zone's name carries its definition, so a changed one is new.
+ZONE = "shiprail_auth_" + hashlib.sha256(f"{_ZONE_KEY}:{_ZONE_SIZE}".encode()).hexdigest()[:8]
 
 
 def auth_failure_zone() -> str:
@@ -41,7 +47,7 @@ def auth_failure_zone() -> str:
         "        default $http_x_shiprail_client;\n    }\n"
         '    map $http_authorization $shiprail_auth_outcome {\n        "" "challenged";\n'
         '        default "failed";\n    }\n'
-        "    limit_req_zone $shiprail_auth_failure_key zone=shiprail_auth_failures:10m "
+        f"    limit_req_zone {_ZONE_KEY} zone={ZONE}:{_ZONE_SIZE} "
         f"rate={AUTH_FAILURES_PER_MINUTE}r/m;\n"
     )
 
@@ -81,7 +87,7 @@ def auth_failure_server(site: str, auth: str, target: str) -> str:
     server {{
         listen unix:{_socket(site)};
         access_log off;
-        limit_req zone=shiprail_auth_failures burst={AUTH_FAILURE_BURST} nodelay;
+        limit_req zone={ZONE} burst={AUTH_FAILURE_BURST} nodelay;
 {auth}
         location / {{
             proxy_pass http://{target};
