@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo serve test test-app test-shiprail lint fmt image bench tools services clean lock
 .PHONY: drill slo-check monitoring-images
-.PHONY: k8s-check
+.PHONY: k8s-check k8s-demo
 .PHONY: scan bench-scan
 .PHONY: bench-deploy
 .PHONY: test-faults
@@ -89,6 +89,10 @@ bench-scan: $(VENV)/.installed ## time shiprail scan: this repository cold/warm/
 k8s-check: $(VENV)/.installed ## Rego unit tests, then render every environment and check it (helm, schemas, Rego, checkov)
 	opa test policies/kubernetes
 	$(BIN)/shiprail k8s check --output reports/kubernetes.json
+
+k8s-demo: demo ## (root) make demo, then the local Kubernetes cluster and the same release on it by the same engine: shiprail deploy dev-k8s (docs/kubernetes.md)
+	scripts/install-tools.sh kubernetes etcd-server containerd runc cni-plugins conntrack iptables
+	scripts/k8s-demo.sh
 
 terraform-check: ## terraform fmt, tflint and terraform test over terraform/ (offline: no provider download)
 	scripts/terraform-check.sh

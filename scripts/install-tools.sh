@@ -9,6 +9,13 @@
 # go   tools:    go install into .tools/bin, skipped when the pinned version's stamp exists;
 #                a `#@goenv NAME VAR=VALUE...` line in tools.lock adds the build environment a
 #                tool's own release build uses (e.g. GOEXPERIMENT)
+# k8s  kind:     Kubernetes components (kube-apiserver, kube-controller-manager, kube-scheduler,
+#                kubelet, kube-proxy) and a static pause binary, built from the Go module proxy
+#                into .tools/k8s/<version>/bin; skipped when that version's binaries exist.
+#                k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces its staging
+#                modules with local folders), so a small wrapper module under
+#                .tools/k8s/<version>/src requires it and maps each staging module to its
+#                published v0.X.Y release.
 # system tools:  machine prerequisites installed outside this script (terraform): named,
 #                not installed; `shiprail doctor` checks their version
 # Downloads are cached by apt, uv (~/.cache/uv) and Go (the module cache).
@@ -36,6 +43,7 @@ only=("$@")
 apt_missing=()
 pypi=()
 go=()
+k8s=()
 while read -r name kind version source binary need; do
   case "$name" in ''|'#'*) continue ;; esac
   selected "$name" || continue
@@ -48,6 +56,7 @@ while read -r name kind version source binary need; do
       fi ;;
     pypi) pypi+=("$name $version $source $binary") ;;
     go) go+=("$name $version $source $binary") ;;
+    k8s) k8s+=("$name $version $source") ;;
     system)
       if command -v "$binary" >/dev/null; then
         say "system $name: found $(command -v "$binary") (a machine prerequisite; shiprail doctor checks $version)"
@@ -116,4 +125,68 @@ if [ "${#go[@]}" -gt 0 ]; then
     fi
   done
 fi
+k8s_components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+
+# The wrapper module that builds k8s.io/kubernetes@$version (see the header).
+k8s_wrapper() {
+  local version=$1 source=$2 src=$3 gomod staging
+  mkdir -p "$src/pause"
+  staging="v0.${version#v1.}"
+  printf 'module shiprail.local/k8sbuild\n\ngo 1.24.0\n\nrequire %s %s\n' "$source" "$version" >"$src/go.mod"
+  gomod=$(cd "$src" && go mod download -json "$source@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  {
+    echo "replace ("
+    grep "=> ./staging" "$gomod" | awk -v v="$staging" '{print "\t"$1" => "$1" "v}'
+    echo ")"
+  } >>"$src/go.mod"
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for c in "${k8s_components[@]}"; do printf '\t_ "%s/cmd/%s"\n' "$source" "$c"; done
+    printf ')\n'
+  } >"$src/tools.go"
+  # The pod sandbox process: waits for SIGINT/SIGTERM, all Kubernetes' pause image does.
+  cat >"$src/pause/main.go" <<'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	<-signals
+}
+GO
+  (cd "$src" && go mod tidy)
+}
+
+if [ "${#k8s[@]}" -gt 0 ]; then
+  command -v go >/dev/null || die "go is needed to build ${k8s[*]%% *} (apt-get install -y golang)"
+  for entry in "${k8s[@]}"; do
+    read -r name version source <<<"$entry"
+    out="$root/.tools/k8s/$version/bin"
+    src="$root/.tools/k8s/$version/src"
+    missing=()
+    for c in "${k8s_components[@]}" pause; do [ -x "$out/$c" ] || missing+=("$c"); done
+    if [ "${#missing[@]}" -eq 0 ]; then
+      say "k8s  $name $version: already built in .tools/k8s/$version/bin"
+      continue
+    fi
+    say "k8s  $name $version: building ${missing[*]} (about 5 minutes cold, 2 cores)"
+    [ -f "$src/go.mod" ] || k8s_wrapper "$version" "$source" "$src"
+    minor=${version#v1.}; minor=${minor%%.*}
+    ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version"
+    ldflags="$ldflags -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+    mkdir -p "$out"
+    for c in "${missing[@]}"; do
+      pkg="$source/cmd/$c"; [ "$c" = pause ] && pkg=./pause
+      (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out/$c" "$pkg")
+      say "k8s  $name $version: built $c"
+    done
+  done
+fi
+
 say "done; tools are in .tools/bin (shiprail doctor checks them)"

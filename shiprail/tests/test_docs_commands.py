@@ -47,6 +47,7 @@ DOCS = [
     "docs/secrets.md",
     "docs/runbooks/pod-crash-loop.md",
     "docs/console.md",
+    "docs/kubernetes-local.md",
 ]
 #: What a command may need that no test here has; a doc says so next to the command. "The
 #: runner host" is a real VM set up as root or as the runner's user (docs/runner-install.md).

@@ -24,12 +24,15 @@ def write_lock(tmp_path, body: str):
 def test_the_repository_lock_parses_and_pins_every_kind():
     tools = load_lock()
     kinds = {tool.kind for tool in tools}
-    assert kinds == {"apt", "pypi", "go", "system"}
+    assert kinds == {"apt", "pypi", "go", "k8s", "system"}
     names = {tool.name for tool in tools}
     for expected in ("docker.io", "postgresql", "prometheus", "helm", "bandit", "gitleaks"):
         assert expected in names
     (terraform,) = [tool for tool in tools if tool.name == "terraform"]
     assert (terraform.kind, terraform.version, terraform.required) == ("system", "1.11", True)
+    (kubernetes,) = [tool for tool in tools if tool.kind == "k8s"]
+    assert kubernetes.source == "k8s.io/kubernetes" and kubernetes.binary == "kube-apiserver"
+    assert "install-tools.sh kubernetes" in kubernetes.install_command()
 
 
 def test_malformed_lines_name_the_line(tmp_path):
@@ -169,3 +172,28 @@ def test_a_system_prerequisite_is_checked_by_version_and_named_not_installed(tmp
     )
     assert result.exit_code == 3
     assert result.stderr.split("missing or wrong:")[1].split() == ["absent"]
+
+
+def test_kubernetes_components_are_found_in_their_versioned_directory(tmp_path, monkeypatch):
+    """A ``k8s`` line is checked in ``.tools/k8s/<version>/bin`` of the checkout (never on
+    PATH), by the component's own ``--version``; a missing build names install-tools."""
+    home = tmp_path / "home"
+    bin_dir = home / ".tools" / "k8s" / "v1.34.2" / "bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / "kube-apiserver"
+    fake.write_text("#!/bin/sh\necho 'Kubernetes v1.34.2'\n")
+    fake.chmod(0o755)
+    write_lock(
+        tmp_path,
+        "kubernetes k8s v1.34.2 k8s.io/kubernetes kube-apiserver optional\n"
+        "kube-next k8s v1.35.0 k8s.io/kubernetes kube-apiserver optional\n",
+    )
+    monkeypatch.setenv("SHIPRAIL_ROOT", str(tmp_path))
+    monkeypatch.setenv("SHIPRAIL_HOME", str(home))
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
+    assert rows["kubernetes"]["path"] == str(fake) and rows["kubernetes"]["ok"] is True
+    assert rows["kube-next"]["found"] is None
+    table = runner.invoke(app, ["doctor"])
+    assert "install-tools.sh kube-next" in table.stderr.replace("\n", "")

@@ -10,7 +10,7 @@ from shiprail import _subprocess
 from shiprail.errors import ConfigError, ShiprailError, ToolError
 from shiprail.paths import TOOLS_LOCK, platform_home, repo_root
 
-KINDS = ("apt", "pypi", "go", "system")
+KINDS = ("apt", "pypi", "go", "k8s", "system")
 NEEDS = ("required", "optional")
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)+)")
 
@@ -54,6 +54,11 @@ class Tool:
         if self.kind == "system":
             # a machine prerequisite, installed outside scripts/install-tools.sh
             return f"install {self.name} {self.version} on this machine (not by install-tools.sh)"
+        if self.kind == "k8s":
+            return (
+                f"scripts/install-tools.sh {self.name}  # builds {self.source}@{self.version} "
+                f"into .tools/k8s/{self.version}/bin"
+            )
         # the script applies the build environment some tools need (#@goenv in tools.lock)
         return f"scripts/install-tools.sh {self.name}  # go install {self.source}@{self.version}"
 
@@ -156,9 +161,19 @@ def _pypi_version(path: str, distribution: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def _k8s_binary(tool: Tool) -> str | None:
+    """Kubernetes components live per version in ``.tools/k8s/<version>/bin`` (several
+    versions side by side, none on PATH)."""
+    path = platform_home() / ".tools" / "k8s" / tool.version / "bin" / tool.binary
+    return str(path) if path.is_file() else None
+
+
 def probe(tool: Tool) -> ToolStatus:
     """Find the tool's binary and read its version."""
-    path = _subprocess.which(tool.binary)
+    if tool.binary == "-":  # a package of files, not of a command (CNI plugins)
+        found = _dpkg_version(tool.source) if tool.kind == "apt" else None
+        return ToolStatus(tool, found, None if found is None else tool.source)
+    path = _k8s_binary(tool) if tool.kind == "k8s" else _subprocess.which(tool.binary)
     if path is None:
         return ToolStatus(tool, None, None)
     if tool.binary in DPKG_VERSION:
@@ -169,7 +184,7 @@ def probe(tool: Tool) -> ToolStatus:
         return ToolStatus(tool, dist_version, path)
     args = VERSION_ARGS.get(tool.binary, ("--version",))
     try:
-        result = _subprocess.run([tool.binary, *args], timeout=60, ok_codes=None)
+        result = _subprocess.run([path, *args], timeout=60, ok_codes=None)
     except ShiprailError:
         return ToolStatus(tool, "unknown", path)
     match = _VERSION.search(result.stdout + "\n" + result.stderr)

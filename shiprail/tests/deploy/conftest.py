@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from k8s_fixture import k8s_cluster  # the local cluster, for the Kubernetes target tests
 
 from shiprail.config import ShiprailConfig
 from shiprail.deploy.engine import Engine
@@ -11,6 +12,8 @@ from shiprail.deploy.platform import Platform
 from shiprail.deploy.settings import EnvironmentConfig, WatchConfig
 
 from .fakes import FakeAnalysis, FakeRouter, FakeTarget, FakeTrust, smoke_transport
+
+__all__ = ["k8s_cluster"]
 
 IMAGES = {
     f"workorders:{name}": (f"sha256:{name:0<64}"[:71], f"sha-{name}")

@@ -21,11 +21,12 @@ import httpx
 
 @dataclass(frozen=True)
 class Sent:
-    """One request: when it started (``time.monotonic``), its id and its outcome."""
+    """One request: when it started and ended (``time.monotonic``), its id and its outcome."""
 
     at: float
     request_id: str
     status: str
+    done: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -95,7 +96,7 @@ class PacedLoad:
                 if client is not self._client:
                     client.close()
         with self._lock:
-            self.sent.append(Sent(at, request_id, status))
+            self.sent.append(Sent(at, request_id, status, time.monotonic()))
 
     def __enter__(self) -> PacedLoad:
         self._pacer.start()

@@ -16,6 +16,7 @@ The invariants, after the next command:
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -81,7 +82,11 @@ def _edge_evidence(world: FaultWorld, live_id: str) -> str:
     for edge in world.edges():
         networks = sorted(edge.attrs["NetworkSettings"]["Networks"])
         tail = edge.logs(tail=3, stdout=False).decode(errors="replace").strip()[-300:]
-        parts.append(f"edge {edge.name} {edge.status} on {networks}: {tail}")
+        servers = ""
+        if edge.status == "running":
+            _code, conf = edge.exec_run(["sh", "-c", "cat /etc/shiprail-edge/sites/*.conf"])
+            servers = " ".join(re.findall(r"server (\S+) max_fails", conf.decode(errors="replace")))
+        parts.append(f"edge {edge.name} {edge.status} on {networks} to [{servers}]: {tail}")
     for replica in world.containers("replica"):
         if replica.labels.get(LABEL_RELEASE) == live_id:
             networks = replica.attrs["NetworkSettings"]["Networks"]
@@ -224,7 +229,8 @@ def _run_cell(
     sent = load.sent
     failed = [s for s in sent if s.failed]
     result.requests, result.failed_requests = len(sent), len(failed)
-    outside = [s for s in failed if not injected <= s.at <= recovered]
+    # a request in flight when the fault struck is the fault's, even if it started before
+    outside = [s for s in failed if s.done < injected or s.at > recovered]
     if fault not in OUTAGE_FAULTS and failed:
         result.problems.append(f"{len(failed)} failed request(s): {failed[0].status[:120]}")
     elif outside:

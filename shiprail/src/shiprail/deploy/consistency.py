@@ -22,10 +22,14 @@ interfaces, so it does what a deploy would have done.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import httpx
 
 from shiprail.deploy.records import LockInfo, Release
 from shiprail.deploy.routers.interface import Router
@@ -121,6 +125,9 @@ def edge_state(router: Router) -> EdgeState | None:
     return None
 
 
+#: How long a repair waits for the edge to serve the live release again.
+EDGE_SETTLE_SECONDS = 10.0
+
 _RELEASE = re.compile(r"release (\S+) \(")
 _SERVER = re.compile(r"^\s*server (\S+) max_fails", re.MULTILINE)
 
@@ -161,6 +168,8 @@ def check(engine: Engine, environment: str) -> Report:
     target = engine.platform.target(environment, cfg)
     live = engine.ledger.live_release(environment)
     findings = _lock_findings(engine, environment, lock)
+    if cfg.kubernetes is not None and live is None and not findings:
+        return Report(environment, findings)  # nothing shipped there: the cluster is not asked
     findings += _replica_findings(engine, environment, target, live)
     if live is not None:
         running = [i for i in target.instances(environment, live.id) if i.running]
@@ -282,12 +291,16 @@ def _edge_findings(
 def repair(engine: Engine, environment: str) -> Report:
     """Fix what :func:`check` finds, under the environment's lock (a dead process's lock is
     taken over, then released), and check again: the report lists what is left."""
+    restarted = _await_live(engine, environment)
     first = check(engine, environment)
-    if first.busy or not first.findings:
+    if first.busy:
+        return first
+    if not (first.findings or restarted):
+        _await_edge(engine, environment)
         return first
     cfg = engine.env(environment)
     target = engine.platform.target(environment, cfg)
-    kinds = {f.kind for f in first.findings}
+    kinds = {f.kind for f in first.findings} | ({"live-down"} if restarted else set())
     with engine.ledger.lock(environment, engine.holder):
         if "open-attempt" in kinds:  # closes them, then puts the live release in front
             engine._recover(environment, cfg, target)
@@ -296,10 +309,53 @@ def repair(engine: Engine, environment: str) -> Report:
         for finding in first.findings:
             if finding.kind == "stray":
                 _stop(target, finding)
+    _await_edge(engine, environment)
     after = check(engine, environment)
     left = {f.line() for f in after.findings}
     fixed = [f for f in first.findings if f.line() not in left]
     return Report(environment, after.findings, after.busy, fixed)
+
+
+def _await_live(engine: Engine, environment: str) -> bool:
+    """Wait (up to the health timeout) until the live release's running replicas answer
+    their health check; True when some did not at first. After an engine restart the
+    containers are running again before they serve: a repair that judged them then would
+    report agreement while the edge still answers 502, and an edge that came back first has
+    marked them failed, so they are routed to afresh."""
+    cfg = engine.env(environment)
+    live = engine.ledger.live_release(environment)
+    busy = engine.ledger.lock_info(environment) and not engine.ledger.lock_is_stale(environment)
+    if live is None or busy:
+        return False
+    target = engine.platform.target(environment, cfg)
+    running = [i for i in target.instances(environment, live.id) if i.running]
+    if not running:
+        return False
+    try:
+        target.wait_healthy(running, 0)
+        return False
+    except DeployFailed:
+        pass
+    with contextlib.suppress(DeployFailed):
+        target.wait_healthy(running, cfg.health.timeout_seconds)
+    return True
+
+
+def _await_edge(engine: Engine, environment: str) -> None:
+    """Wait (at most ``EDGE_SETTLE_SECONDS``) until the edge answers the health path with
+    anything but a gateway error. An edge that came back before the replicas marked them
+    failed (``fail_timeout``); the repair is done only once users are served again."""
+    cfg = engine.env(environment)
+    edge = engine.platform.edge_client
+    if edge is None or cfg.kubernetes is not None or not engine.ledger.live_release(environment):
+        return
+    deadline = time.monotonic() + EDGE_SETTLE_SECONDS
+    with edge(environment, cfg) as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get(cfg.health.path).status_code not in (502, 503, 504):
+                    return
+            time.sleep(0.2)
 
 
 def _stop(target: Target, finding: Finding) -> None:

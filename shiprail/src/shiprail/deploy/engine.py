@@ -110,6 +110,10 @@ class Engine:
         )
 
     def _on_switch(self, environment: str) -> Callable[[list[Instance]], None]:
+        """file_sd for Prometheus on the host; a cluster's pods are found by its own."""
+        if self.env(environment).kubernetes is not None:
+            return lambda _instances: None
+
         def write(instances: list[Instance]) -> None:
             write_targets(
                 self.file_sd_dir,

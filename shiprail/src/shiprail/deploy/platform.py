@@ -72,12 +72,21 @@ def docker_platform(
             clients[name] = connect(name)
         return clients[name]
 
-    def target(_environment: str, cfg: EnvironmentConfig) -> Target:
+    load = functools.partial(load_into_local_cluster, state, client)
+    clusters: dict[str, Target] = {}  # one target, so one API proxy, per environment
+
+    def target(environment: str, cfg: EnvironmentConfig) -> Target:
+        if cfg.kubernetes is not None:
+            scope = Scope(service, environment)
+            made = clusters.get(environment) or kubernetes_target(root, state, scope, cfg, load)
+            return clusters.setdefault(environment, made)
         from shiprail.deploy.targets.docker import DockerTarget
 
         return DockerTarget(client(cfg.target), service=service)
 
-    def router(environment: str, cfg: EnvironmentConfig, _target: Target) -> Router:
+    def router(environment: str, cfg: EnvironmentConfig, target_: Target) -> Router:
+        if cfg.kubernetes is not None:
+            return service_router(target_)
         engine = functools.partial(client, cfg.target)
         return edge_router(root, state, Scope(service, environment), cfg, engine)
 
@@ -108,7 +117,7 @@ def docker_platform(
         announce = functools.partial(post_canary_aborted, alertmanager_url)
 
     def bans(environment: str, cfg: EnvironmentConfig) -> list[Ban]:
-        if cfg.edge.router != "nginx":
+        if cfg.edge.router != "nginx" or cfg.kubernetes is not None:
             return []
         from shiprail.deploy.routers.nginx import read_bans
 
@@ -116,6 +125,61 @@ def docker_platform(
 
     edge = functools.partial(edge_client, state)
     return Platform(target, router, analysis, metrics, edge, announce, trust, bans)
+
+
+def kubernetes_target(
+    root: Path,
+    state: Path,
+    scope: Scope,
+    cfg: EnvironmentConfig,
+    load_local: Callable[[str, dict[str, str] | None], None],
+) -> Target:
+    """The environment's Helm release on its cluster; a ``local`` cluster gets each image
+    loaded into it (``load_local``), any other pulls by digest from the registry."""
+    from shiprail.deploy.targets.kubernetes import KubernetesTarget
+
+    settings = cfg.kubernetes
+    assert settings is not None
+    kubeconfig: Path | None = None
+    if settings.local:
+        kubeconfig = state / "k8s" / "kubeconfig"
+    elif settings.kubeconfig is not None:
+        kubeconfig = Path(settings.kubeconfig)
+        kubeconfig = kubeconfig if kubeconfig.is_absolute() else root / kubeconfig
+    return KubernetesTarget(
+        settings,
+        kubeconfig=kubeconfig,
+        root=root,
+        state=state,
+        release=settings.release or scope.prefix.removeprefix("shiprail-"),
+        timeout_seconds=cfg.health.timeout_seconds,
+        container_port=cfg.container_port,
+        load_image=load_local if settings.local else None,
+    )
+
+
+def service_router(target: Target) -> Router:
+    """A Kubernetes environment's router: its Service, switched through Helm revisions."""
+    from shiprail.deploy.routers.kubernetes import ServiceRouter
+    from shiprail.deploy.targets.kubernetes import KubernetesTarget
+
+    assert isinstance(target, KubernetesTarget), "a kubernetes: environment has a Helm target"
+    return ServiceRouter(target)
+
+
+def load_into_local_cluster(
+    state: Path,
+    client: Callable[[str], DockerClient],
+    reference: str,
+    auth: dict[str, str] | None,
+) -> None:
+    """Put an image into the local cluster's containerd: pulled by digest through the Docker
+    Engine first (with the registry's credentials) when it is not there yet."""
+    from shiprail.deploy.targets.docker import DockerTarget
+    from shiprail.kubernetes.cluster import load_image
+
+    DockerTarget(client("local")).pull(reference, auth)
+    load_image(state / "k8s", reference)
 
 
 def edge_router(

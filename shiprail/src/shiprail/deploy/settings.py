@@ -205,6 +205,35 @@ class CanaryConfig(StrictModel):
         return value
 
 
+class KubernetesTarget(StrictModel):
+    """``kubernetes:`` of an environment: its releases are revisions of one Helm release on a
+    cluster instead of containers on a Docker Engine. The engine, ledger, approvals, locks,
+    verification and DORA figures are the same; the chart and values files are the ones
+    ``shiprail k8s check`` checks (docs/kubernetes-local.md)."""
+
+    kubeconfig: str | None = Field(
+        default=None,
+        description="kubeconfig file, repo-relative or absolute; 'local' for the cluster of "
+        "`shiprail k8s cluster up`; default: $KUBECONFIG, then ~/.kube/config",
+    )
+    context: str | None = Field(default=None, description="kubeconfig context (default: current)")
+    namespace: str = Field(
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="namespace of the service's pods (the values files' namespace.name)",
+    )
+    values: list[str] = Field(min_length=1, description="values files, repo-relative, in order")
+    chart: str = "helm/chart"
+    release: str | None = Field(default=None, description="Helm release (default: <service>-<env>)")
+    release_namespace: str = Field(
+        default="shiprail-releases", description="where Helm keeps the release record"
+    )
+
+    @property
+    def local(self) -> bool:
+        """The cluster of ``shiprail k8s cluster up``: images are loaded into it from here."""
+        return self.kubeconfig == "local"
+
+
 class EnvironmentConfig(StrictModel):
     target: str = Field(default="local", description="'local' or ssh://user@host")
     replicas: int = Field(default=2, ge=1, le=20)
@@ -254,6 +283,9 @@ class EnvironmentConfig(StrictModel):
         description="verify signature, provenance and scan before any container starts;"
         " only dev may turn it off",
     )
+    kubernetes: KubernetesTarget | None = Field(
+        default=None, description="deploy with Helm to a Kubernetes cluster instead of Docker"
+    )
 
     @field_validator("registry")
     @classmethod
@@ -268,6 +300,15 @@ class EnvironmentConfig(StrictModel):
             raise ValueError(
                 "verification needs a registry (signatures live there): set registry: local "
                 "(shiprail registry up) or a registry host"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kubernetes_rolls_out_with_helm(self) -> EnvironmentConfig:
+        if self.kubernetes is not None and self.strategy == "canary":
+            raise ValueError(
+                "strategy: canary is not available with kubernetes: (Helm rolls the pods out; "
+                "progressive delivery on a cluster is Flagger's, gitops/flagger/)"
             )
         return self
 

@@ -158,19 +158,27 @@ def environment_status(
             refused = bans()
     live = ledger.live_release(name)
     running = None
+    expected = cfg.replicas
     if live is not None:
         try:
-            running = sum(1 for i in target().instances(name, live.id) if i.running)
+            replicas = target().instances(name, live.id)
         except ShiprailError:
-            running = None
+            replicas = None
+        if replicas is not None:
+            running = sum(1 for i in replicas if i.running)
+            if cfg.kubernetes is not None:  # the values files (or the HPA) size a cluster's
+                expected = len(replicas)
     lock = ledger.lock_info(name)
     port = "" if cfg.edge.port == 443 else f":{cfg.edge.port}"
+    url = f"https://{cfg.edge.hostname}{port}/"
+    if cfg.kubernetes is not None:
+        url = f"kubernetes://{cfg.kubernetes.namespace}/"
     return EnvironmentStatus(
         environment=name,
-        url=f"https://{cfg.edge.hostname}{port}/",
+        url=url,
         requires_approval=cfg.requires_approval,
         release=live,
-        replicas=Replicas(expected=cfg.replicas, running=running),
+        replicas=Replicas(expected=expected, running=running),
         locked_by=lock.holder if lock else None,
         rollout=progress.in_progress(ledger, name),
         bans=tuple(refused),

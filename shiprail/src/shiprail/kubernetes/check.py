@@ -67,9 +67,10 @@ class CheckReport:
 
 
 def committed_manifest_files(root: Path, config: KubernetesConfig) -> list[Path]:
-    """The GitOps manifests and the generated Gatekeeper bundle (repo-relative)."""
+    """The GitOps manifests and the generated Gatekeeper and admission bundles
+    (repo-relative)."""
     files: list[Path] = []
-    for base in dict.fromkeys((config.gitops, config.gatekeeper)):
+    for base in dict.fromkeys((config.gitops, config.gatekeeper, config.admission)):
         directory = root / base
         if directory.is_dir():
             files += [

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiprail.errors import GateFailed
-from shiprail.kubernetes import gatekeeper, render
+from shiprail.kubernetes import admission, gatekeeper, render
 from shiprail.kubernetes.check import CheckReport, run_check
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.output import emit, say
@@ -111,4 +111,23 @@ def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
         _echo("Gatekeeper bundle is up to date")
         return
     for text in gatekeeper.bundle(ctx.config, ctx.root).values():
+        emit(text)
+
+
+def admission_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
+    """The same for the ValidatingAdmissionPolicies (:mod:`shiprail.kubernetes.admission`)."""
+    if write:
+        for path in admission.write(ctx.config, ctx.root):
+            _echo(f"wrote {path}")
+        return
+    stale = admission.stale(ctx.config, ctx.root)
+    if check_only:
+        if stale:
+            raise GateFailed(
+                f"stale ValidatingAdmissionPolicies: {', '.join(stale)}",
+                hint="run: shiprail k8s admission --write",
+            )
+        _echo("ValidatingAdmissionPolicies are up to date")
+        return
+    for text in admission.bundle(ctx.config, ctx.root).values():
         emit(text)

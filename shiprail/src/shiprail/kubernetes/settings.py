@@ -45,6 +45,8 @@ class KubernetesConfig(StrictModel):
     gitops: str = "gitops"
     #: where the generated Gatekeeper ConstraintTemplates and Constraints are committed
     gatekeeper: str = "gitops/gatekeeper"
+    #: where the generated ValidatingAdmissionPolicies (the same rules in CEL) are committed
+    admission: str = "gitops/admission"
     #: CRDs (Argo CD, Flagger, Gateway API, Gatekeeper) fetched by scripts/fetch-data.sh
     crds: str = ".cache/data/crds"
     #: the Terraform of the cloud path (fmt -check and checkov); None to skip

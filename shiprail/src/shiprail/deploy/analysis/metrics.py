@@ -131,10 +131,11 @@ class MetricsAnalysis(Analysis):
             total = total.plus(now.minus(self._baseline.get(url, Sample())))
         p95 = quantile(0.95, total.buckets)
         ratio = total.errors / total.requests if total.requests else None
-        if total.requests < limits.min_requests:
+        least = max(limits.min_requests, 1)  # with no request there is nothing to judge
+        if total.requests < least:
             return Verdict(
                 True,
-                f"{total.requests:.0f} requests, fewer than {limits.min_requests}: not judged",
+                f"{total.requests:.0f} requests, fewer than {least}: not judged",
                 ratio,
                 p95,
                 total.requests,

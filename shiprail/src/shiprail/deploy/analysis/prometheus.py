@@ -75,10 +75,11 @@ class PrometheusAnalysis(Analysis):
         requests = self.api.query_value(q["requests"]) or 0.0
         errors = self.api.query_value(q["errors"]) or 0.0
         p95 = self.api.query_value(q["p95"])
-        if requests < limits.min_requests:
+        least = max(limits.min_requests, 1)  # with no request there is nothing to judge
+        if requests < least:
             return Verdict(
                 True,
-                f"{requests:.0f} requests so far, fewer than {limits.min_requests}: not judged",
+                f"{requests:.0f} requests so far, fewer than {least}: not judged",
                 None,
                 p95,
                 requests,

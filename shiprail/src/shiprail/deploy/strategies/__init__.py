@@ -27,6 +27,7 @@ from shiprail.deploy.strategies.common import (
     route_for,
     run_smoke,
 )
+from shiprail.deploy.strategies.helm import HelmRollout
 from shiprail.deploy.targets.interface import Instance, ReleaseSpec, Target
 from shiprail.errors import ConfigError
 
@@ -94,6 +95,8 @@ def build_rollout(
         "smoke_client": smoke_client,
     }
     tracker = progress.Tracker(ledger, attempt_id, environment, spec.release_id)
+    if config.kubernetes is not None:
+        return HelmRollout(analysis=platform.analysis(), tracker=tracker, **common)
     if config.strategy != "canary":
         return Rollout(analysis=platform.analysis(), tracker=tracker, **common)
     if not previous:

@@ -7,6 +7,7 @@ one module and one line here.
 
 from __future__ import annotations
 
+from shiprail.kubernetes.checks.admission import AdmissionStaleCheck
 from shiprail.kubernetes.checks.checkov import CheckovCheck
 from shiprail.kubernetes.checks.gatekeeper import GatekeeperStaleCheck
 from shiprail.kubernetes.checks.interface import Check
@@ -19,6 +20,7 @@ from shiprail.kubernetes.checks.terraform import TerraformCheck
 CHECKS: list[Check] = [
     RenderCheck(),
     GatekeeperStaleCheck(),
+    AdmissionStaleCheck(),
     PromotionCheck(),
     SchemaCheck(),
     PolicyCheck(),

@@ -115,8 +115,9 @@ class KubernetesScanner(Scanner):
 
     def units(self, root: Path, files: list[Path]) -> list[Unit] | None:
         """One unit per environment (render, schemas, Rego, checkov of its objects) and one
-        for the committed files (GitOps manifests, Gatekeeper bundle, Terraform), so they
-        run in parallel and a change to one values file re-checks one environment."""
+        for the committed files (GitOps manifests, Gatekeeper and admission bundles,
+        Terraform), so they run in parallel and a change to one values file re-checks one
+        environment."""
         config = self._config(root)
         shared = _tree(root, config.policies)
         if config.prometheus_rules:
@@ -126,7 +127,11 @@ class KubernetesScanner(Scanner):
             Unit(f"env-{env.name}", tuple([*chart, Path(env.values), *shared]), ENV_SECONDS)
             for env in config.environments
         ]
-        committed = [*_tree(root, config.gitops), *_tree(root, config.gatekeeper)]
+        committed = [
+            *_tree(root, config.gitops),
+            *_tree(root, config.gatekeeper),
+            *_tree(root, config.admission),
+        ]
         committed += _tree(root, config.terraform) if config.terraform else []
         units.append(Unit("committed", tuple(sorted({*committed, *shared})), COMMITTED_SECONDS))
         return units
