@@ -66,7 +66,7 @@ def access_hints(environment: str) -> list[str]:
     from shiprail.paths import repo_root
 
     cfg = load_config().environments.get(environment)
-    if cfg is None:
+    if cfg is None or cfg.kubernetes is not None:  # reached through the cluster, not the edge
         return []
     hints = []
     ca = state_dir() / "edge" / "ca" / "ca.pem"

@@ -144,10 +144,9 @@ class RolloutBase(ABC):
         """Start the new replicas beside the live ones, wait for health, run the smoke checks."""
         cfg = self.config
         t = self.clock()
-        self.say(
-            f"starting {self.spec.replicas} {self.spec.colour} replica(s) of {self.spec.release_id}"
-        )
-        self.tracker.stage("start", f"{self.spec.replicas} {self.spec.colour} replica(s)")
+        what = self.starting()
+        self.say(f"starting {what} of {self.spec.release_id}")
+        self.tracker.stage("start", what)
         self.new = self.target.start(self.spec)
         self._step("start", t)
         checkpoint(Step.CONTAINERS_STARTED, self.environment)
@@ -165,6 +164,10 @@ class RolloutBase(ABC):
         run_smoke(self.new, cfg.smoke, self.smoke_client, self.tracker.note)
         self._step("smoke", t)
         checkpoint(Step.SMOKE_PASSED, self.environment)
+
+    def starting(self) -> str:
+        """What the start step brings up, as the progress and the log say it."""
+        return f"{self.spec.replicas} {self.spec.colour} replica(s)"
 
     def retire_previous(self, switched_at: float) -> None:
         """Once the old release served its last requests (drain), stop it; keep it for rollback."""

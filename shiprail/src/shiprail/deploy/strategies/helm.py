@@ -33,6 +33,9 @@ class HelmRollout(Rollout):
         checkpoint(Step.OLD_DRAINED, self.environment)
         self.tracker.finish(Phase.promoted, f"{self.spec.release_id} serves all traffic")
 
+    def starting(self) -> str:
+        return "the pods (helm upgrade --install --atomic; the values files size it)"
+
     def abort(self, exc: BaseException | None = None) -> None:
         """Roll back to the previous release's revision when the new one got deployed."""
         self.tracker.finish(Phase.failed, reason_of(exc))
