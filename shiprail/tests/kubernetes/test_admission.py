@@ -20,7 +20,7 @@ from shiprail import _subprocess
 from shiprail.errors import ConfigError
 from shiprail.kubernetes import admission, gatekeeper, policy, render, schema
 from shiprail.kubernetes.check import committed_manifest_files
-from shiprail.kubernetes.checks.admission import AdmissionStaleCheck
+from shiprail.kubernetes.checks import CHECKS
 from shiprail.kubernetes.checks.interface import CheckContext
 from shiprail.kubernetes.crds import CrdIndex
 from shiprail.kubernetes.manifests import Manifest, load_manifest_files
@@ -227,7 +227,8 @@ def test_kubernetes_check_reports_a_stale_file(repo: Path) -> None:
         use_checkov=False,
         read_elsewhere=lambda _path: False,
     )
-    (finding,) = AdmissionStaleCheck().run(context)
+    (check,) = [c for c in CHECKS if c.name == "admission-stale"]
+    (finding,) = check.run(context)
     assert finding.rule.id == "k8s-admission-stale"  # type: ignore[union-attr]
 
 

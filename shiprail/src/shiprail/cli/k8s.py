@@ -81,11 +81,13 @@ def k8s_gatekeeper(
     config: _K8sConfigOption = None,
 ) -> None:
     """Package the Rego rules as Gatekeeper ConstraintTemplates and Constraints."""
-    from shiprail.kubernetes import command
+    from shiprail.kubernetes import command, gatekeeper
 
     def run() -> None:
         ctx = command.load(config, None, None)
-        command.gatekeeper_bundle(ctx, write=write, check_only=check)
+        command.generated_bundle(
+            ctx, gatekeeper, "Gatekeeper bundle", write=write, check_only=check
+        )
 
     report(run)
 
@@ -101,11 +103,13 @@ def k8s_admission(
     config: _K8sConfigOption = None,
 ) -> None:
     """Translate the Rego rules into in-tree ValidatingAdmissionPolicies (CEL)."""
-    from shiprail.kubernetes import command
+    from shiprail.kubernetes import admission, command
 
     def run() -> None:
         ctx = command.load(config, None, None)
-        command.admission_bundle(ctx, write=write, check_only=check)
+        command.generated_bundle(
+            ctx, admission, "ValidatingAdmissionPolicies", write=write, check_only=check
+        )
 
     report(run)
 

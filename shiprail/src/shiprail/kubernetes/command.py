@@ -7,9 +7,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from shiprail.errors import GateFailed
-from shiprail.kubernetes import admission, gatekeeper, render
+from shiprail.kubernetes import render
 from shiprail.kubernetes.check import CheckReport, run_check
 from shiprail.kubernetes.settings import KubernetesConfig
 from shiprail.output import emit, say
@@ -95,39 +96,24 @@ def render_environment(ctx: Context, environment: str) -> str:
     return render.render(ctx.config, env, ctx.root).text
 
 
-def gatekeeper_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
-    """Write, check (a stale bundle raises :class:`GateFailed`) or print the bundle."""
+def generated_bundle(
+    ctx: Context, generator: ModuleType, what: str, *, write: bool, check_only: bool
+) -> None:
+    """Write, check (stale files raise :class:`GateFailed`) or print what ``generator``
+    (:mod:`~shiprail.kubernetes.gatekeeper` or :mod:`~shiprail.kubernetes.admission`) makes
+    from the rules; ``what`` names it in messages."""
     if write:
-        for path in gatekeeper.write(ctx.config, ctx.root):
+        for path in generator.write(ctx.config, ctx.root):
             _echo(f"wrote {path}")
         return
-    stale = gatekeeper.stale(ctx.config, ctx.root)
+    stale = generator.stale(ctx.config, ctx.root)
     if check_only:
         if stale:
+            name = generator.__name__.rsplit(".", 1)[-1]
             raise GateFailed(
-                f"stale Gatekeeper bundle: {', '.join(stale)}",
-                hint="run: shiprail k8s gatekeeper --write",
+                f"stale {what}: {', '.join(stale)}", hint=f"run: shiprail k8s {name} --write"
             )
-        _echo("Gatekeeper bundle is up to date")
+        _echo(f"{what}: up to date")
         return
-    for text in gatekeeper.bundle(ctx.config, ctx.root).values():
-        emit(text)
-
-
-def admission_bundle(ctx: Context, *, write: bool, check_only: bool) -> None:
-    """The same for the ValidatingAdmissionPolicies (:mod:`shiprail.kubernetes.admission`)."""
-    if write:
-        for path in admission.write(ctx.config, ctx.root):
-            _echo(f"wrote {path}")
-        return
-    stale = admission.stale(ctx.config, ctx.root)
-    if check_only:
-        if stale:
-            raise GateFailed(
-                f"stale ValidatingAdmissionPolicies: {', '.join(stale)}",
-                hint="run: shiprail k8s admission --write",
-            )
-        _echo("ValidatingAdmissionPolicies are up to date")
-        return
-    for text in admission.bundle(ctx.config, ctx.root).values():
+    for text in generator.bundle(ctx.config, ctx.root).values():
         emit(text)

@@ -7,9 +7,10 @@ one module and one line here.
 
 from __future__ import annotations
 
-from shiprail.kubernetes.checks.admission import AdmissionStaleCheck
+from shiprail.findings import Rule
+from shiprail.kubernetes import admission, gatekeeper
 from shiprail.kubernetes.checks.checkov import CheckovCheck
-from shiprail.kubernetes.checks.gatekeeper import GatekeeperStaleCheck
+from shiprail.kubernetes.checks.generated import GeneratedStaleCheck
 from shiprail.kubernetes.checks.interface import Check
 from shiprail.kubernetes.checks.policy import PolicyCheck
 from shiprail.kubernetes.checks.promotion import PromotionCheck
@@ -19,8 +20,26 @@ from shiprail.kubernetes.checks.terraform import TerraformCheck
 
 CHECKS: list[Check] = [
     RenderCheck(),
-    GatekeeperStaleCheck(),
-    AdmissionStaleCheck(),
+    GeneratedStaleCheck(
+        "gatekeeper-stale",
+        gatekeeper,
+        Rule(
+            "k8s-gatekeeper-stale",
+            "The Gatekeeper bundle matches the Rego rules",
+            "run: shiprail k8s gatekeeper --write",
+        ),
+        "shiprail k8s gatekeeper --write",
+    ),
+    GeneratedStaleCheck(
+        "admission-stale",
+        admission,
+        Rule(
+            "k8s-admission-stale",
+            "The ValidatingAdmissionPolicies match the admission rules",
+            "run: shiprail k8s admission --write",
+        ),
+        "shiprail k8s admission --write",
+    ),
     PromotionCheck(),
     SchemaCheck(),
     PolicyCheck(),
