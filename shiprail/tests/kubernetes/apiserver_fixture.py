@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +104,14 @@ class ApiServer:
         assert result.returncode == 0, result.stderr
 
 
-def _kubeconfig(path: Path, url: str, token: str) -> None:
+def _kubeconfig(path: Path, url: str, token: str, ca: Path) -> None:
+    """An administrator's kubeconfig; ``ca`` is the certificate file the server makes itself
+    in its ``--cert-dir`` (a self-signed CA and its serving certificate for 127.0.0.1)."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {"name": "test", "cluster": {"server": url, "insecure-skip-tls-verify": True}}
+            {"name": "test", "cluster": {"server": url, "certificate-authority": str(ca)}}
         ],
         "users": [{"name": "admin", "user": {"token": token}}],
         "contexts": [{"name": "test", "context": {"cluster": "test", "user": "admin"}}],
@@ -145,7 +148,8 @@ def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServ
     ]
     url = f"https://127.0.0.1:{secure}"
     server = ApiServer(url, work / "kubeconfig", work / "kube-apiserver.log")
-    _kubeconfig(server.kubeconfig, url, token)
+    server_ca = work / "certs" / "apiserver.crt"
+    _kubeconfig(server.kubeconfig, url, token, server_ca)
     try:
         processes.append(
             _subprocess.start(
@@ -170,14 +174,16 @@ def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServ
         def ready() -> bool:
             if any(p.poll() is not None for p in processes):
                 pytest.fail(f"etcd or kube-apiserver exited; see {work}")
+            if not server_ca.is_file():
+                return False
             try:
                 response = httpx.get(
                     f"{url}/readyz",
                     headers={"Authorization": f"Bearer {token}"},
-                    verify=False,  # the server's own self-signed certificate, on loopback
+                    verify=ssl.create_default_context(cafile=str(server_ca)),
                     timeout=2.0,
                 )
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ssl.SSLError):
                 return False
             return response.status_code == 200
 
