@@ -118,9 +118,11 @@ class PrivateDocker:
             self.process.wait(timeout=30)
 
     def restart(self) -> None:
+        host_bridge = _host_bridge()
         self.stop()
         self._client = None  # its pooled connections died with the daemon
         self.start()
+        _restore_host_bridge(host_bridge)
 
     def client(self) -> Any:
         if self._client is None:
@@ -155,3 +157,29 @@ class PrivateDocker:
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         shutil.rmtree(self.root / "exec", ignore_errors=True)
         shutil.rmtree(self.root / "data", ignore_errors=True)
+
+
+def _host_bridge() -> tuple[str, str] | None:
+    """The main engine's default bridge: (interface, gateway/prefix), e.g. docker0."""
+    network = docker.from_env().networks.get("bridge").attrs
+    name = (network.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
+    config = ((network.get("IPAM") or {}).get("Config") or [{}])[0]
+    if not config.get("Gateway") or not config.get("Subnet"):
+        return None
+    prefix = config["Subnet"].split("/")[1]
+    return name, f"{config['Gateway']}/{prefix}"
+
+
+def _restore_host_bridge(bridge: tuple[str, str] | None) -> None:
+    """A private daemon restarted on its stored network state deletes the host's default
+    bridge (docker0) as it starts, though it was told to use a bridge of its own: the main
+    engine then cannot start a container on its default network. Put it back as the main
+    engine made it (its NAT rules name the interface and the subnet, so they still apply)."""
+    if bridge is None:
+        return
+    name, address = bridge
+    if subprocess.run(["ip", "link", "show", name], capture_output=True).returncode == 0:
+        return
+    subprocess.run(["ip", "link", "add", name, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", address, "dev", name], check=True)
+    subprocess.run(["ip", "link", "set", name, "up"], check=True)
