@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import logging.handlers
 import time
 
 import pytest
@@ -96,3 +97,40 @@ def test_framed_bodies_within_the_limit_pass_untouched() -> None:
     scope = _scope(http_version="1.1", headers=[(b"content-length", b"600")])
     sent = _run(BodyLimitMiddleware(_echo, max_body_bytes=1024), scope, [b"x" * 600])
     assert sent[0]["status"] == 200 and sent[1]["body"] == b"600"
+
+
+def test_the_direct_access_line_is_the_line_the_logging_chain_writes() -> None:
+    """``log_access`` skips the LogRecord when only the service's handler would see the line;
+    the line must be the one the generic path writes, and an added handler still gets it."""
+    import io
+
+    from workorders import observability
+
+    observability.configure_logging("INFO")
+    service_log = logging.getLogger("workorders")
+    handler = service_log.handlers[0]
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    fields = ("r-1", "GET", "/health", 200, 0.00123)
+    observability.log_access(*fields)
+    direct = json.loads(stream.getvalue())
+    extra = logging.handlers.BufferingHandler(10)
+    observability.access_log.addHandler(extra)
+    try:
+        observability.log_access(*fields)
+    finally:
+        observability.access_log.removeHandler(extra)
+    generic_line = stream.getvalue().splitlines()[1]
+    generic = json.loads(generic_line)
+    assert len(extra.buffer) == 1 and isinstance(extra.buffer[0], AccessRecord)
+    assert direct.keys() == generic.keys()
+    assert {k: v for k, v in direct.items() if k != "ts"} == {
+        k: v for k, v in generic.items() if k != "ts"
+    }
+    assert direct["duration_ms"] == 1.23 and direct["ts"].endswith("Z")
+    observability.access_log.setLevel(logging.WARNING)
+    try:
+        observability.log_access(*fields)
+    finally:
+        observability.access_log.setLevel(logging.NOTSET)
+    assert len(stream.getvalue().splitlines()) == 2

@@ -64,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # The service traces, counts and logs each request itself (tracing.py,
+        # observability.py). FastAPI's own telemetry would do the same a second time as soon
+        # as a global OpenTelemetry provider appeared, and until then it still asks the
+        # OpenTelemetry globals (environment lookups) on every request to find that out.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # Fault injection exists only in dev (drills); see workorders.faults.
         dependencies=[Depends(faults.inject)] if dev else None,
     )
