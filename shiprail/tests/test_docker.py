@@ -7,6 +7,8 @@ the last tests ask a real engine for things that are not there.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +19,7 @@ from docker.errors import APIError, BuildError, DockerException, ImageNotFound, 
 from shiprail import _docker
 from shiprail._docker import (
     DOCKER_INSTALL_HINT,
+    at_once,
     docker_errors,
     find_container,
     find_image,
@@ -130,3 +133,30 @@ def test_a_real_engine_error_is_mapped_with_the_engine_message(docker_client: An
     assert isinstance(info.value.__cause__, NotFound)
     assert info.value.message.startswith(f"could not stop {absent}: 404 Client Error")
     assert absent in info.value.message
+
+
+def test_at_once_runs_every_call_together_and_keeps_the_order() -> None:
+
+    arrived = threading.Barrier(3, timeout=5)  # three calls wait for each other: parallel
+
+    def slow_square(n: int) -> int:
+        arrived.wait()
+        return n * n
+
+    assert at_once(slow_square, [3, 1, 2]) == [9, 1, 4]
+    assert at_once(abs, [-4]) == [4]  # one item: no thread
+
+
+def test_at_once_finishes_every_call_before_raising_the_first_error() -> None:
+    done: list[int] = []
+
+    def fail_on_odd(n: int) -> int:
+        if n % 2:
+            raise ValueError(f"odd {n}")
+        time.sleep(0.05)
+        done.append(n)
+        return n
+
+    with pytest.raises(ValueError, match="odd 1"):
+        at_once(fail_on_odd, [1, 2, 3, 4])
+    assert sorted(done) == [2, 4]

@@ -19,9 +19,10 @@ here under ``TYPE_CHECKING``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shiprail.errors import ShiprailError, ToolCrashed, ToolMissing
 from shiprail.settings import get_settings
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 #: Seconds a Docker API call may take before it is abandoned (builds pass their own).
 DOCKER_TIMEOUT_SECONDS = 120
 DOCKER_INSTALL_HINT = "apt-get install -y docker.io && scripts/services.sh start"
+#: Engine calls one operation makes at once (the Docker SDK's connection pool holds 10).
+MAX_PARALLEL_CALLS = 8
+T = TypeVar("T")
+R = TypeVar("R")
 #: Lines of a failed build's output quoted in the error.
 BUILD_LOG_TAIL = 5
 #: The restart policy of long-running containers. Typed ``Any`` because the SDK's type stubs
@@ -144,3 +149,18 @@ def find_volume(client: DockerClient, name: str) -> Volume | None:
         return client.volumes.get(name)
     except NotFound:
         return None
+
+
+def at_once(action: Callable[[T], R], items: list[T]) -> list[R]:
+    """``action`` on every item at the same time, results in the order of ``items``.
+
+    Starting or stopping a replica is mostly waiting for the engine (namespaces, networks,
+    the process's own start or shutdown), so the replicas of a release wait together rather
+    than one after the other. Every call finishes before the first error is raised, so no
+    container is left half-handled behind the caller's back.
+    """
+    if len(items) <= 1:
+        return [action(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), MAX_PARALLEL_CALLS)) as pool:
+        futures = [pool.submit(action, item) for item in items]
+    return [future.result() for future in futures]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from shiprail._docker import (
     RESTART_UNLESS_STOPPED,
     any_port,
+    at_once,
     docker_client,
     docker_errors,
     find_container,
@@ -254,30 +255,30 @@ class DockerTarget(Target):
             f"'http://127.0.0.1:{spec.container_port}{spec.health_path}', timeout=2)"
         )
         interval = int(spec.health_interval_seconds * _NS)
-        containers = []
-        for index in range(1, spec.replicas + 1):
-            containers.append(
-                self.client.containers.create(
-                    spec.image,
-                    name=self.scope(spec.environment).container(spec.release_id, index),
-                    hostname=f"{spec.environment}-{spec.colour}-{index}",
-                    labels={**labels, LABEL_ROLE: "replica"},
-                    restart_policy=RESTART_UNLESS_STOPPED,
-                    healthcheck={
-                        "test": ["CMD", "python3", "-c", probe],
-                        "interval": interval,
-                        "timeout": 3 * _NS,
-                        "retries": 3,
-                        "start_period": 60 * _NS,
-                        "start_interval": interval,
-                    },
-                    ports={f"{spec.container_port}/tcp": any_port(self.publish_host)},
-                    volumes=volumes,
-                    **self._hardening(spec, user),
-                )
+
+        def create_and_start(index: int) -> Container:
+            container = self.client.containers.create(
+                spec.image,
+                name=self.scope(spec.environment).container(spec.release_id, index),
+                hostname=f"{spec.environment}-{spec.colour}-{index}",
+                labels={**labels, LABEL_ROLE: "replica"},
+                restart_policy=RESTART_UNLESS_STOPPED,
+                healthcheck={
+                    "test": ["CMD", "python3", "-c", probe],
+                    "interval": interval,
+                    "timeout": 3 * _NS,
+                    "retries": 3,
+                    "start_period": 60 * _NS,
+                    "start_interval": interval,
+                },
+                ports={f"{spec.container_port}/tcp": any_port(self.publish_host)},
+                volumes=volumes,
+                **self._hardening(spec, user),
             )
-        for container in containers:
             container.start()
+            return container
+
+        containers = at_once(create_and_start, list(range(1, spec.replicas + 1)))
         return [self._instance(c, spec.network) for c in containers]
 
     def _run_once(
@@ -391,17 +392,18 @@ class DockerTarget(Target):
         action = f"could not restart retained containers of {release_id}"
         with docker_errors(action, DeployFailed):
             containers = self._containers(environment, release_id)
-            for container in containers:
-                if container.status != "running":
-                    container.start()
+            stopped = [c for c in containers if c.status != "running"]
+            at_once(lambda container: container.start(), stopped)
             return sorted((self._instance(c) for c in containers), key=lambda i: i.name)
 
     def stop(self, instances: list[Instance], grace_seconds: float = 10.0) -> None:
-        for instance in instances:
+        def stop_one(instance: Instance) -> None:
             with docker_errors(f"could not stop {instance.name}"):
                 container = find_container(self.client, instance.name)
                 if container is not None:
                     container.stop(timeout=int(grace_seconds))
+
+        at_once(stop_one, instances)
 
     def remove(self, instances: list[Instance]) -> None:
         releases = set()
