@@ -261,6 +261,27 @@ def test_one_scan_runs_checkov_once_over_each_path(repo: Path, crds_dir: Path) -
     assert counts["<rendered chart>"] == 1
 
 
+def test_the_scans_units_start_checkov_once_for_every_environment(
+    repo: Path, crds_dir: Path
+) -> None:
+    """``shiprail scan`` checks each environment in a unit of its own; checkov (whose start
+    costs more than the rest of an environment's checks) runs in one unit over them all."""
+    require_tools("helm", "opa", "kubernetes-validate")
+    shutil.copytree(REPO / "terraform", repo / "terraform")
+    files = [p.relative_to(repo) for p in repo.rglob("*") if p.is_file()]
+    config = KubernetesConfig(crds=str(crds_dir))
+    runner = CountingCheckov(_committed(repo, config))
+    scanner = KubernetesScanner(config, runner)
+    units = scanner.units(repo, scanner.applies_to(repo, files)) or []
+    assert {u.name for u in units} >= {f"env-{e.name}" for e in config.environments}
+    for unit in units:
+        scanner.scan_unit(repo, unit)
+    assert len(runner.runs) == 1  # Terraform and most manifests are the checkov scanner's
+    assert runner.counts()["<rendered chart>"] == 1
+    without = KubernetesScanner(config.model_copy(update={"checkov": False}), runner)
+    assert "checkov" not in {u.name for u in without.units(repo, files) or []}
+
+
 def test_k8s_check_alone_still_runs_checkov_over_terraform_and_gitops(
     repo: Path, crds_dir: Path
 ) -> None:

@@ -27,9 +27,14 @@ from shiprail.scan.scanners.interface import Scanner, ScanNote, Unit
 if TYPE_CHECKING:
     from shiprail.scan.settings import ScanSettings
 
-#: rough seconds of one environment (helm, OPA, checkov) and of the committed files
-ENV_SECONDS = 8.0
-COMMITTED_SECONDS = 6.0
+#: rough seconds of one environment (helm, schemas, OPA), of the committed files, and of the
+#: one checkov run over every environment (most of it checkov's own start, ~5 s)
+ENV_SECONDS = 1.5
+COMMITTED_SECONDS = 1.5
+CHECKOV_SECONDS = 8.0
+#: the unit that runs checkov once over the objects of every environment and the committed
+#: manifests no other scanner reads
+CHECKOV_UNIT = "checkov"
 
 
 def _tree(root: Path, directory: str) -> list[Path]:
@@ -114,10 +119,12 @@ class KubernetesScanner(Scanner):
         return list(report.findings)
 
     def units(self, root: Path, files: list[Path]) -> list[Unit] | None:
-        """One unit per environment (render, schemas, Rego, checkov of its objects) and one
-        for the committed files (GitOps manifests, Gatekeeper and admission bundles,
-        Terraform), so they run in parallel and a change to one values file re-checks one
-        environment."""
+        """One unit per environment (render, schemas, Rego), one for the committed files
+        (GitOps manifests, Gatekeeper and admission bundles, Terraform), and one that runs
+        checkov once over the objects of all of them: they run in parallel, a change to one
+        values file re-checks one environment (and the checkov unit), and checkov, whose
+        start costs more than the rest of an environment's checks, starts once, not once
+        per unit."""
         config = self._config(root)
         shared = _tree(root, config.policies)
         if config.prometheus_rules:
@@ -134,20 +141,37 @@ class KubernetesScanner(Scanner):
         ]
         committed += _tree(root, config.terraform) if config.terraform else []
         units.append(Unit("committed", tuple(sorted({*committed, *shared})), COMMITTED_SECONDS))
+        if config.checkov:
+            values = [Path(env.values) for env in config.environments]
+            inputs = {*chart, *values, *committed, *shared}
+            units.append(Unit(CHECKOV_UNIT, tuple(sorted(inputs)), CHECKOV_SECONDS))
         return units
 
     def scan_unit(self, root: Path, unit: Unit) -> list[Finding]:
         from shiprail.kubernetes.check import run_check
+        from shiprail.kubernetes.checks import CHECKS
+        from shiprail.kubernetes.checks.checkov import CheckovCheck
+        from shiprail.kubernetes.checks.interface import Check
 
-        environment = unit.name.removeprefix("env-") if unit.name.startswith("env-") else None
+        config = self._config(root)
+        checks: list[Check]
+        if unit.name == CHECKOV_UNIT:
+            environments, committed, rendered = None, True, True
+            checks = [c for c in CHECKS if isinstance(c, CheckovCheck)]
+        else:
+            environment = unit.name.removeprefix("env-") if unit.name.startswith("env-") else None
+            environments = [environment] if environment else None
+            committed, rendered = environment is None, environment is not None
+            checks = [c for c in CHECKS if not isinstance(c, CheckovCheck)]
         report = run_check(
-            self._config(root),
+            config,
             root,
-            [environment] if environment else None,
-            include_committed=environment is None,
-            include_rendered=environment is not None,
+            environments,
+            include_committed=committed,
+            include_rendered=rendered,
             read_elsewhere=lambda path: CheckovScanner.reads(root, Path(path)),
             checkov_runner=self.checkov_runner,
+            checks=checks,
         )
         self._data_source = report.data_sources.get("crds")
         return list(report.findings)
