@@ -109,13 +109,15 @@ class SqliteWriterLock:
 
     def __init__(self, database: str | None) -> None:
         self._threads = threading.Lock()
-        self._path = f"{database}.writer-lock" if database and database != ":memory:" else None
-        self._fd: int | None = None
+        has_file = database and database != ":memory:" and fcntl is not None
+        #: the lock file beside the database, or None when the thread lock is all there is
+        self._path = f"{database}.writer-lock" if has_file else None
+        self._fd: int | None = None  # opened on the first write
 
     def __enter__(self) -> None:
         self._threads.acquire()
         try:
-            if self._path is not None and fcntl is not None:
+            if self._path is not None:
                 if self._fd is None:
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -125,7 +127,7 @@ class SqliteWriterLock:
 
     def __exit__(self, *_exc: object) -> None:
         try:
-            if self._fd is not None and fcntl is not None:
+            if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
